@@ -1,0 +1,54 @@
+# ir-access: build, test and demo entry points.
+SHELL        := /bin/bash
+#
+# The module is built out of tree against the nginx that Debian installs,
+# through the sources that Debian's nginx-dev ships, with nginx's own
+# compiler flags (including -Werror) and --with-compat.
+
+NGX_SRC      ?= /usr/share/nginx/src
+BUILD        ?= $(CURDIR)/build
+NGX_BUILD     = $(BUILD)/nginx
+MODULE        = $(BUILD)/ngx_http_ir_access_module.so
+SOURCES       = config ngx_http_ir_access_module.c $(wildcard src/*.c src/*.h)
+
+DEB_PACKAGES  = nginx nginx-dev libhiredis-dev libmaxminddb-dev mmdb-bin \
+                libssl-dev libcrypt-dev redis-server openssl curl \
+                libredis-perl libio-socket-ssl-perl \
+                libmaxmind-db-writer-perl libtest-harness-perl
+
+.PHONY: all deps module test demo demo-stop bench clean
+
+all: module
+
+module: $(MODULE)
+
+deps:
+	@sh tools/deps.sh $(DEB_PACKAGES)
+
+$(NGX_BUILD)/Makefile: config
+	rm -rf $(NGX_BUILD)
+	mkdir -p $(BUILD)
+	cp -r $(NGX_SRC) $(NGX_BUILD)
+	cd $(NGX_BUILD) && . ./conf_flags \
+	    && ./configure "$${NGX_CONF_FLAGS[@]}" \
+	                   --add-dynamic-module=$(CURDIR) > configure.log 2>&1 \
+	    || { tail -20 $(NGX_BUILD)/configure.log; exit 1; }
+
+$(MODULE): $(NGX_BUILD)/Makefile $(SOURCES)
+	$(MAKE) -C $(NGX_BUILD) -f objs/Makefile modules
+	cp $(NGX_BUILD)/objs/ngx_http_ir_access_module.so $(MODULE)
+
+test: deps module
+	IR_MODULE=$(MODULE) prove -r -j2 t/
+
+demo: deps module
+	sh demo/run.sh start
+
+demo-stop:
+	sh demo/run.sh stop
+
+bench: deps module
+	sh bench/run.sh
+
+clean:
+	rm -rf $(BUILD)

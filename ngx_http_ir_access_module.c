@@ -1,0 +1,718 @@
+
+/*
+ * ir-access: access control for the Population Register's online data
+ * transfer endpoints.
+ *
+ * This file holds the directives, the configuration and the access phase
+ * handler; the work itself is done in src/.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_ir_access.h"
+#include "ngx_http_ir_identity.h"
+#include "ngx_http_ir_lookup.h"
+#include "ngx_http_ir_response.h"
+#include "ngx_http_ir_variables.h"
+
+
+static ngx_int_t ngx_http_ir_access_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_ir_access_start(ngx_http_request_t *r,
+    ngx_http_ir_ctx_t *ctx);
+static ngx_int_t ngx_http_ir_access_identify(ngx_http_request_t *r,
+    ngx_http_ir_ctx_t *ctx);
+static ngx_int_t ngx_http_ir_access_lookup(ngx_http_request_t *r,
+    ngx_http_ir_ctx_t *ctx);
+static void ngx_http_ir_access_reply(void *data, redisReply *reply);
+static void ngx_http_ir_access_timeout(ngx_event_t *ev);
+static void ngx_http_ir_access_resume(ngx_event_t *ev);
+static void ngx_http_ir_access_cleanup(void *data);
+static ngx_int_t ngx_http_ir_access_decide(ngx_http_request_t *r,
+    ngx_http_ir_ctx_t *ctx);
+static ngx_int_t ngx_http_ir_access_finish(ngx_http_request_t *r,
+    ngx_http_ir_ctx_t *ctx, ngx_http_ir_verdict_t *v);
+static void ngx_http_ir_access_store_failed(ngx_http_ir_verdict_t *v);
+static ngx_uint_t ngx_http_ir_access_today(void);
+
+static void *ngx_http_ir_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_ir_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_ir_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_ir_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_ir_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_ir_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_ir_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_ir_init_process(ngx_cycle_t *cycle);
+static void ngx_http_ir_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_command_t  ngx_http_ir_access_commands[] = {
+
+    { ngx_string("ir_access"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ir_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("ir_access_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_ir_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ir_access_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ir_main_conf_t, redis.timeout),
+      NULL },
+
+    { ngx_string("ir_access_redis_prefix"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ir_main_conf_t, prefix),
+      NULL },
+
+    { ngx_string("ir_access_identity"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ir_loc_conf_t, identity),
+      NULL },
+
+    { ngx_string("ir_access_cert_pin"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ir_loc_conf_t, policy.cert_pin),
+      NULL },
+
+    { ngx_string("ir_access_realm"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ir_loc_conf_t, realm),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_ir_access_module_ctx = {
+    ngx_http_ir_preconfiguration,          /* preconfiguration */
+    ngx_http_ir_postconfiguration,         /* postconfiguration */
+
+    ngx_http_ir_create_main_conf,          /* create main configuration */
+    ngx_http_ir_init_main_conf,            /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_ir_create_loc_conf,           /* create location configuration */
+    ngx_http_ir_merge_loc_conf             /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_ir_access_module = {
+    NGX_MODULE_V1,
+    &ngx_http_ir_access_module_ctx,        /* module context */
+    ngx_http_ir_access_commands,           /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_ir_init_process,              /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_ir_exit_process,              /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_str_t  ngx_http_ir_decision_allow = ngx_string("allow");
+static ngx_str_t  ngx_http_ir_decision_deny = ngx_string("deny");
+
+
+static ngx_int_t
+ngx_http_ir_access_handler(ngx_http_request_t *r)
+{
+    ngx_http_ir_ctx_t       *ctx;
+    ngx_http_ir_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
+
+    if (!lcf->enable || r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ir_access_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_ir_ctx_t));
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx->request = r;
+        ngx_http_set_ctx(r, ctx, ngx_http_ir_access_module);
+
+        return ngx_http_ir_access_start(r, ctx);
+    }
+
+    if (ctx->waiting) {
+        return NGX_AGAIN;
+    }
+
+    return ngx_http_ir_access_decide(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_ir_access_start(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
+{
+    ngx_int_t              rc;
+    ngx_http_ir_verdict_t  v;
+
+    rc = ngx_http_ir_access_identify(r, ctx);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        v.reason = ctx->reason;
+        v.detail = ctx->reason == NGX_HTTP_IR_CERT_REQUIRED
+                   ? "no verified client certificate"
+                   : "identity is not a valid user name";
+        ngx_str_null(&v.subject);
+        ngx_str_null(&v.grant);
+
+        ctx->decided = 1;
+
+        return ngx_http_ir_access_finish(r, ctx, &v);
+    }
+
+    return ngx_http_ir_access_lookup(r, ctx);
+}
+
+
+/* step 1: the identity, from the verified certificate only */
+
+static ngx_int_t
+ngx_http_ir_access_identify(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
+{
+    ngx_http_ir_peer_t      *peer;
+    ngx_http_ir_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
+
+    peer = ngx_http_ir_identity_peer(r->connection);
+    if (peer == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (peer->reason == NGX_HTTP_IR_CERT_REQUIRED) {
+        ctx->reason = NGX_HTTP_IR_CERT_REQUIRED;
+        return NGX_DECLINED;
+    }
+
+    ctx->cert_sha256.data = peer->cert_sha256;
+    ctx->cert_sha256.len = NGX_HTTP_IR_SHA256_HEX;
+
+    if (lcf->identity == NULL) {
+
+        if (peer->reason) {
+            ctx->reason = peer->reason;
+            return NGX_DECLINED;
+        }
+
+        ctx->user = peer->cn;
+        return NGX_OK;
+    }
+
+    if (ngx_http_complex_value(r, lcf->identity, &ctx->user) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_ir_identity_valid(&ctx->user) != NGX_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "ir_access: identity \"%*s\" is not a valid user name",
+                      ngx_min(ctx->user.len, 128), ctx->user.data);
+        ngx_str_null(&ctx->user);
+        ctx->reason = NGX_HTTP_IR_BAD_IDENTITY;
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ir_access_lookup(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
+{
+    ngx_pool_cleanup_t       *cln;
+    ngx_http_ir_verdict_t     v;
+    ngx_http_ir_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_ir_access_module);
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_ir_access_cleanup;
+    cln->data = ctx;
+
+    ctx->call = ngx_http_ir_lookup_send(mcf->conn, &mcf->prefix, &ctx->user,
+                                        0, ngx_http_ir_access_reply, ctx,
+                                        r->pool);
+
+    if (ctx->call == NULL) {
+        ngx_http_ir_access_store_failed(&v);
+        ctx->decided = 1;
+        return ngx_http_ir_access_finish(r, ctx, &v);
+    }
+
+    ctx->timer.handler = ngx_http_ir_access_timeout;
+    ctx->timer.data = ctx;
+    ctx->timer.log = r->connection->log;
+
+    ctx->resume.handler = ngx_http_ir_access_resume;
+    ctx->resume.data = ctx;
+    ctx->resume.log = r->connection->log;
+
+    ngx_add_timer(&ctx->timer, mcf->redis.timeout);
+
+    ctx->waiting = 1;
+
+    /* notice a client that goes away while Redis answers */
+    r->read_event_handler = ngx_http_test_reading;
+
+    return NGX_AGAIN;
+}
+
+
+/* called by the Redis connection, with the reply or NULL */
+
+static void
+ngx_http_ir_access_reply(void *data, redisReply *reply)
+{
+    ngx_http_ir_ctx_t *ctx = data;
+
+    ngx_int_t                 rc;
+    ngx_http_request_t       *r;
+    ngx_http_ir_main_conf_t  *mcf;
+
+    r = ctx->request;
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_ir_access_module);
+
+    ctx->call = NULL;
+
+    if (reply == NULL) {
+        ngx_post_event(&ctx->resume, &ngx_posted_events);
+        return;
+    }
+
+    rc = ngx_http_ir_lookup_parse(reply, &mcf->prefix, &ctx->user,
+                                  &ctx->record, r->pool, r->connection->log);
+
+    if (rc == NGX_AGAIN && !ctx->script_sent) {
+        ctx->script_sent = 1;
+        ctx->call = ngx_http_ir_lookup_send(mcf->conn, &mcf->prefix,
+                                            &ctx->user, 1,
+                                            ngx_http_ir_access_reply, ctx,
+                                            r->pool);
+        if (ctx->call) {
+            return;
+        }
+    }
+
+    if (rc == NGX_OK) {
+        ctx->looked_up = 1;
+    }
+
+    ngx_post_event(&ctx->resume, &ngx_posted_events);
+}
+
+
+static void
+ngx_http_ir_access_timeout(ngx_event_t *ev)
+{
+    ngx_http_ir_ctx_t *ctx = ev->data;
+
+    ngx_http_request_t       *r;
+    ngx_http_ir_main_conf_t  *mcf;
+
+    if (ctx->resume.posted) {
+        /* the reply came in the same turn of the event loop */
+        return;
+    }
+
+    r = ctx->request;
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_ir_access_module);
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "ir_access: Redis did not answer the lookup of user "
+                  "\"%V\" within %Mms", &ctx->user, mcf->redis.timeout);
+
+    if (ctx->call) {
+        ngx_http_ir_redis_detach(ctx->call);
+        ctx->call = NULL;
+    }
+
+    ngx_http_ir_redis_check(mcf->conn);
+
+    ngx_post_event(&ctx->resume, &ngx_posted_events);
+}
+
+
+/* the lookup is over: run the request's phases again, from the event loop */
+
+static void
+ngx_http_ir_access_resume(ngx_event_t *ev)
+{
+    ngx_http_ir_ctx_t *ctx = ev->data;
+
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+    c = r->connection;
+
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
+    ctx->waiting = 0;
+
+    r->read_event_handler = ngx_http_block_reading;
+    r->write_event_handler = ngx_http_core_run_phases;
+
+    ngx_http_set_log_request(c->log, r);
+
+    ngx_http_core_run_phases(r);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_ir_access_cleanup(void *data)
+{
+    ngx_http_ir_ctx_t *ctx = data;
+
+    if (ctx->call) {
+        ngx_http_ir_redis_detach(ctx->call);
+        ctx->call = NULL;
+    }
+
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
+    if (ctx->resume.posted) {
+        ngx_delete_posted_event(&ctx->resume);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_ir_access_decide(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
+{
+    ngx_http_ir_facts_t      facts;
+    ngx_http_ir_verdict_t    v;
+    ngx_http_ir_loc_conf_t  *lcf;
+
+    if (ctx->decided) {
+        return ctx->reason == NGX_HTTP_IR_ALLOW
+               ? NGX_OK : (ngx_int_t) ngx_http_ir_response_status(ctx->reason);
+    }
+
+    ctx->decided = 1;
+
+    if (!ctx->looked_up) {
+        ngx_http_ir_access_store_failed(&v);
+        return ngx_http_ir_access_finish(r, ctx, &v);
+    }
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
+
+    facts.cert_sha256 = ctx->cert_sha256.data;
+    facts.sockaddr = r->connection->sockaddr;
+    ngx_str_null(&facts.country);
+    facts.today = ngx_http_ir_access_today();
+    facts.password = NGX_HTTP_IR_PASSWORD_UNCHECKED;
+
+    (void) ngx_http_ir_decide(&lcf->policy, &facts, &ctx->record, &v,
+                              r->pool);
+
+    return ngx_http_ir_access_finish(r, ctx, &v);
+}
+
+
+/* the variables get their values, a denial is logged once and answered */
+
+static ngx_int_t
+ngx_http_ir_access_finish(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx,
+    ngx_http_ir_verdict_t *v)
+{
+    ngx_int_t                rc;
+    ngx_http_ir_loc_conf_t  *lcf;
+
+    ctx->reason = v->reason;
+    ctx->scopes = v->grant;
+
+    if (ctx->record.user.found) {
+        ctx->org = ctx->record.user.org;
+        ctx->unit = ctx->record.user.unit;
+    }
+
+    if (ctx->record.org.found) {
+        ctx->contract = ctx->record.org.contract;
+    }
+
+    if (v->reason == NGX_HTTP_IR_ALLOW) {
+        ctx->decision = ngx_http_ir_decision_allow;
+        return NGX_OK;
+    }
+
+    ctx->decision = ngx_http_ir_decision_deny;
+    ctx->reason_name = *ngx_http_ir_reason_name(v->reason);
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "ir_access: denied user \"%V\" from %V: %V, %s%s%V%s",
+                  &ctx->user, &r->connection->addr_text, &ctx->reason_name,
+                  v->detail, v->subject.data ? " \"" : "", &v->subject,
+                  v->subject.data ? "\"" : "");
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
+
+    rc = ngx_http_ir_response_send(r, v->reason, &lcf->realm);
+
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_ir_access_store_failed(ngx_http_ir_verdict_t *v)
+{
+    v->reason = NGX_HTTP_IR_STORE_UNAVAILABLE;
+    v->detail = "Redis is unreachable, failing or slower than "
+                "\"ir_access_redis_timeout\"";
+    ngx_str_null(&v->subject);
+    ngx_str_null(&v->grant);
+}
+
+
+/* contract dates are calendar days in the server's local time zone */
+
+static ngx_uint_t
+ngx_http_ir_access_today(void)
+{
+    ngx_tm_t  tm;
+
+    static time_t      last;
+    static ngx_uint_t  today;
+
+    if (ngx_time() != last) {
+        last = ngx_time();
+        ngx_localtime(last, &tm);
+        today = tm.ngx_tm_year * 10000 + tm.ngx_tm_mon * 100 + tm.ngx_tm_mday;
+    }
+
+    return today;
+}
+
+
+static void *
+ngx_http_ir_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_ir_main_conf_t  *mcf;
+
+    mcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_ir_main_conf_t));
+    if (mcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     mcf->redis.address = { 0, NULL };
+     *     mcf->prefix = { 0, NULL };
+     *     mcf->conn = NULL;
+     */
+
+    mcf->redis.timeout = NGX_CONF_UNSET_MSEC;
+
+    return mcf;
+}
+
+
+static char *
+ngx_http_ir_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_ir_main_conf_t *mcf = conf;
+
+    ngx_conf_init_msec_value(mcf->redis.timeout, 500);
+
+    if (mcf->prefix.data == NULL) {
+        ngx_str_set(&mcf->prefix, "ir:");
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_ir_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_ir_loc_conf_t  *lcf;
+
+    lcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_ir_loc_conf_t));
+    if (lcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     lcf->realm = { 0, NULL };
+     *     lcf->policy.env = { 0, NULL };
+     */
+
+    lcf->enable = NGX_CONF_UNSET;
+    lcf->identity = NGX_CONF_UNSET_PTR;
+    lcf->policy.cert_pin = NGX_CONF_UNSET;
+    lcf->policy.password = NGX_CONF_UNSET;
+    lcf->policy.scopes = NGX_CONF_UNSET_PTR;
+    lcf->policy.countries = NGX_CONF_UNSET_PTR;
+
+    return lcf;
+}
+
+
+static char *
+ngx_http_ir_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_ir_loc_conf_t *prev = parent;
+    ngx_http_ir_loc_conf_t *conf = child;
+
+    ngx_http_ir_main_conf_t  *mcf;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_ptr_value(conf->identity, prev->identity, NULL);
+    ngx_conf_merge_str_value(conf->realm, prev->realm, "ir-access");
+
+    ngx_conf_merge_value(conf->policy.cert_pin, prev->policy.cert_pin, 1);
+    ngx_conf_merge_value(conf->policy.password, prev->policy.password, 0);
+    ngx_conf_merge_str_value(conf->policy.env, prev->policy.env, "");
+    ngx_conf_merge_ptr_value(conf->policy.scopes, prev->policy.scopes, NULL);
+    ngx_conf_merge_ptr_value(conf->policy.countries, prev->policy.countries,
+                             NULL);
+
+    if (conf->enable) {
+        mcf = ngx_http_conf_get_module_main_conf(cf,
+                                                 ngx_http_ir_access_module);
+
+        if (mcf->redis.address.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"ir_access\" requires \"ir_access_redis\"");
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_ir_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ir_main_conf_t *mcf = conf;
+
+    if (mcf->redis.address.len) {
+        return "is duplicate";
+    }
+
+    return ngx_http_ir_redis_parse(cf, cf->args->elts, cf->args->nelts,
+                                   &mcf->redis);
+}
+
+
+static ngx_int_t
+ngx_http_ir_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_ir_variables_add(cf);
+}
+
+
+static ngx_int_t
+ngx_http_ir_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    if (ngx_http_ir_identity_init(cf->log) != NGX_OK
+        || ngx_http_ir_lookup_init(cf->log) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_ir_access_handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ir_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_ir_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                              ngx_http_ir_access_module);
+
+    if (mcf == NULL || mcf->redis.address.len == 0) {
+        return NGX_OK;
+    }
+
+    /* the connection itself is opened by the first lookup */
+
+    mcf->conn = ngx_http_ir_redis_create(&mcf->redis, cycle->log);
+    if (mcf->conn == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_ir_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_ir_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                              ngx_http_ir_access_module);
+
+    if (mcf && mcf->conn) {
+        ngx_http_ir_redis_destroy(mcf->conn);
+        mcf->conn = NULL;
+    }
+}

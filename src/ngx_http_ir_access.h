@@ -1,0 +1,66 @@
+
+/*
+ * ir-access: what the module's files share.
+ */
+
+
+#ifndef _NGX_HTTP_IR_ACCESS_H_INCLUDED_
+#define _NGX_HTTP_IR_ACCESS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_ir_decision.h"
+#include "ngx_http_ir_redis.h"
+
+
+typedef struct {
+    ngx_http_ir_redis_conf_t       redis;
+    ngx_str_t                      prefix;
+    ngx_http_ir_redis_t           *conn;          /* this worker's */
+} ngx_http_ir_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                     enable;
+    ngx_http_complex_value_t      *identity;
+    ngx_str_t                      realm;
+    ngx_http_ir_policy_t           policy;
+} ngx_http_ir_loc_conf_t;
+
+
+/* a request's decision, kept in its module context */
+
+typedef struct {
+    ngx_http_request_t            *request;
+    ngx_http_ir_redis_call_t      *call;          /* the lookup in flight */
+    ngx_event_t                    timer;         /* the Redis timeout */
+    ngx_event_t                    resume;        /* posted when it ends */
+
+    ngx_uint_t                     reason;
+    ngx_http_ir_record_t           record;
+
+    /* what the variables show */
+    ngx_str_t                      user;
+    ngx_str_t                      org;
+    ngx_str_t                      unit;
+    ngx_str_t                      contract;
+    ngx_str_t                      scopes;
+    ngx_str_t                      country;
+    ngx_str_t                      decision;
+    ngx_str_t                      reason_name;
+    ngx_str_t                      cert_sha256;
+
+    unsigned                       waiting:1;
+    unsigned                       looked_up:1;
+    unsigned                       decided:1;
+    unsigned                       script_sent:1;
+} ngx_http_ir_ctx_t;
+
+
+extern ngx_module_t  ngx_http_ir_access_module;
+
+
+#endif /* _NGX_HTTP_IR_ACCESS_H_INCLUDED_ */
