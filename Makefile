@@ -14,7 +14,7 @@ SOURCES       = config ngx_http_ir_access_module.c $(wildcard src/*.c src/*.h)
 DEB_PACKAGES  = nginx nginx-dev libhiredis-dev libmaxminddb-dev mmdb-bin \
                 libssl-dev libcrypt-dev redis-server openssl curl \
                 libredis-perl libio-socket-ssl-perl \
-                libmaxmind-db-writer-perl libtest-harness-perl
+                libmaxmind-db-writer-perl perl redis-tools
 
 .PHONY: all deps module test demo demo-stop bench clean
 
@@ -39,16 +39,16 @@ $(MODULE): $(NGX_BUILD)/Makefile $(SOURCES)
 	cp $(NGX_BUILD)/objs/ngx_http_ir_access_module.so $(MODULE)
 
 test: deps module
-	IR_MODULE=$(MODULE) prove -r -j2 t/
+	IR_MODULE=$(MODULE) prove -j2 t/
 
 demo: deps module
-	sh demo/run.sh start
+	bash demo/run.sh start
 
 demo-stop:
-	sh demo/run.sh stop
+	bash demo/run.sh stop
 
 bench: deps module
-	sh bench/run.sh
+	bash bench/run.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -32,6 +32,9 @@ struct ngx_http_ir_redis_s {
 
     ngx_msec_t                     retry_at;
     ngx_uint_t                     failures;
+
+    /* AUTH or SELECT failed: what was pipelined behind them is void */
+    unsigned                       refused:1;
 };
 
 
@@ -324,6 +327,7 @@ ngx_http_ir_redis_connect(ngx_http_ir_redis_t *redis)
     redis->ac = ac;
     redis->pending = 0;
     redis->progress = ngx_current_msec;
+    redis->refused = 0;
 
     /* hiredis learns the result of connect() from the first write event */
     ngx_http_ir_redis_add_write(c);
@@ -438,6 +442,8 @@ ngx_http_ir_redis_handshake_handler(void *data, redisReply *reply)
                   "of \"ir_access_redis\"", &redis->conf->address,
                   (size_t) reply->len, reply->str);
 
+    redis->refused = 1;
+
     if (redis->ac) {
         redisAsyncDisconnect(redis->ac);
     }
@@ -462,7 +468,14 @@ ngx_http_ir_redis_reply(redisAsyncContext *ac, void *reply, void *privdata)
     if (rr) {
         redis->progress = ngx_current_msec;
 
-        if (rr->type != REDIS_REPLY_ERROR) {
+        if (call->data == redis) {
+            /* the handshake's own reply */
+
+        } else if (redis->refused) {
+            /* without AUTH these ran as whoever Redis lets in: fail them */
+            rr = NULL;
+
+        } else if (rr->type != REDIS_REPLY_ERROR) {
             redis->failures = 0;
         }
     }

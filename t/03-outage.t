@@ -1,0 +1,182 @@
+#!/usr/bin/perl
+
+# Redis gone, slow or paused, clients that leave mid-lookup, and nginx
+# reloads with lookups in flight: the worker never waits, a request gets
+# a 503 at worst, and everything recovers without a reload.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+
+use Test::More;
+use Time::HiRes qw(sleep);
+use IrTest;
+
+my $t = IrTest->new;
+
+$t->start_redis;
+$t->client_cert('alice');
+
+$t->write_config(<<'CONF');
+    ir_access_redis %%REDIS%%;
+    ir_access_redis_timeout 1500ms;
+
+    server {
+        listen 127.0.0.1:%%PORT%% ssl;
+%%TLS%%
+        location / {
+            ir_access on;
+            proxy_pass http://127.0.0.1:%%BACKEND%%;
+        }
+
+        location /open {
+            proxy_pass http://127.0.0.1:%%BACKEND%%;
+        }
+    }
+CONF
+
+$t->start_nginx;
+
+sub provision {
+    $t->org('bank', name => 'Test Bank');
+    $t->user('alice', ips => ['10.0.0.1']);
+}
+
+sub nginx_clients {
+    # the test's own connection is not nginx's
+    my @c = grep { !/cmd=client/ } split /\n/, $t->redis->client_list;
+    return scalar @c;
+}
+
+provision();
+
+my %alice = (cert => 'alice', ip => '10.0.0.1');
+
+$t->allowed($t->get('/', %alice), 'Redis up');
+
+# Redis stopped: 503 with Retry-After, the reason logged
+
+$t->stop_redis;
+
+my $mark = $t->log_mark;
+my $r = $t->get('/', %alice);
+$t->denied($r, 503, 'store_unavailable', 'Redis stopped');
+ok($r->{headers}{'retry-after'}, 'Retry-After is sent');
+like($t->log_since($mark),
+     qr/denied user "alice" from 10\.0\.0\.1: store_unavailable/,
+     'the outage is logged with the user');
+
+$t->denied($t->get('/', %alice), 503, 'store_unavailable',
+           'Redis still stopped');
+$t->allowed($t->get('/open'), 'an unguarded location during the outage');
+
+# Redis back on the same port: recovery without a reload
+
+$t->start_redis;
+provision();
+
+my $status = 0;
+for (1 .. 50) {
+    $status = $t->get('/', %alice)->{status};
+    last if $status == 200;
+    sleep 0.1;
+}
+is($status, 200, 'recovers after Redis restarts, without a reload');
+
+# Redis paused for less than the timeout: the guarded request waits, and
+# the same single worker answers others meanwhile
+
+$t->redis->client_pause(1000);
+
+my $slow = $t->start_get('/', %alice);
+sleep 0.2;
+
+$t->allowed($t->get('/open'), 'unguarded location while Redis is paused');
+ok($t->running($slow), 'the guarded request was still waiting then');
+
+$t->allowed($t->collect($slow), 'the guarded request after the pause');
+
+# Redis paused for longer than the timeout: 503, then recovery
+
+$t->redis->client_pause(2500);
+
+$slow = $t->start_get('/', %alice);
+sleep 0.2;
+$t->allowed($t->get('/open'), 'unguarded location during a long pause');
+$r = $t->collect($slow);
+is($r->{status}, 503, 'slower than the timeout: 503');
+
+sleep 1;
+
+$status = 0;
+for (1 .. 50) {
+    $status = $t->get('/', %alice)->{status};
+    last if $status == 200;
+    sleep 0.1;
+}
+is($status, 200, 'recovers after the pause ends');
+
+# a client that goes away mid-lookup: the late reply is dropped safely
+
+$t->redis->client_pause(800);
+
+for (1 .. 5) {
+    $t->get('/', %alice, timeout => 0.3);
+}
+
+sleep 1;
+$t->allowed($t->get('/', %alice), 'after clients left mid-lookup');
+
+# reload with lookups in flight: none is lost, no connection leaks
+
+$t->allowed($t->get('/', %alice), 'before the reload');
+is(nginx_clients(), 1, 'one Redis connection for one worker');
+
+my @old = $t->worker_pids;
+
+$t->redis->client_pause(1000);
+
+my @inflight = map { $t->start_get('/', %alice) } 1 .. 5;
+sleep 0.3;
+
+$t->reload_nginx;
+
+my @results = map { $t->collect($_) } @inflight;
+is(scalar(grep { $_->{status} == 200 } @results), 5,
+   'every request in flight during the reload is answered');
+
+for (1 .. 100) {
+    my %alive = map { $_ => 1 } $t->worker_pids;
+    last unless grep { $alive{$_} } @old;
+    sleep 0.05;
+}
+
+for (1 .. 5) {
+    $t->get('/', %alice);
+}
+
+for (1 .. 10) {
+    $t->reload_nginx;
+    sleep 0.1;
+    $t->get('/', %alice);
+}
+
+my $clients = 0;
+for (1 .. 100) {
+    sleep 0.05;
+    $clients = nginx_clients();
+    last if $clients == 1;
+}
+is($clients, 1, 'after eleven reloads, still one Redis connection');
+
+$t->allowed($t->get('/', %alice), 'after the reloads');
+
+$t->stop_nginx;
+
+is(nginx_clients(), 0, 'nginx stopped: no Redis connection left');
+
+$t->check_log;
+
+done_testing;
