@@ -79,13 +79,9 @@ $t->write_config(<<"CONF");
 CONF
 
 # the second server repeats ssl_verify_client: keep its last value only
-{
-    my $f = $t->dir . '/nginx.conf';
-    my $conf = do { local (@ARGV, $/) = $f; <> };
-    $conf =~ s/ssl_verify_client\s+optional;(\s+set_real_ip_from[^\n]*\n[^\n]*\n\s+ssl_verify_client optional_no_ca;)/$1/;
-    open my $o, '>', $f or die;
-    print $o $conf;
-}
+$t->edit_config(sub {
+    s/ssl_verify_client\s+optional;(\s+set_real_ip_from[^\n]*\n[^\n]*\n\s+ssl_verify_client optional_no_ca;)/$1/;
+});
 
 $t->start_nginx;
 

@@ -19,27 +19,9 @@ $t->start_redis;
 
 $t->client_cert($_) for qw(alice bob carol dave erin frank);
 
-$t->write_config(<<'CONF');
-    ir_access_redis %%REDIS_SOCK%%;
-
-    server {
-        listen 127.0.0.1:%%PORT%% ssl;
-%%TLS%%
-        location / {
-            ir_access on;
-            proxy_pass http://127.0.0.1:%%BACKEND%%;
-        }
-    }
-CONF
-
 # the unix socket form of the address
-{
-    my $f = $t->dir . '/nginx.conf';
-    my $conf = do { local (@ARGV, $/) = $f; <> };
-    $conf =~ s{ir_access_redis (/\S+);}{ir_access_redis unix:$1;};
-    open my $o, '>', $f or die;
-    print $o $conf;
-}
+$t->write_config("ir_access_redis unix:%%REDIS_SOCK%%;\n"
+                 . IrTest->guarded_server);
 
 $t->start_nginx;
 

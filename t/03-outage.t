@@ -19,23 +19,9 @@ my $t = IrTest->new;
 $t->start_redis;
 $t->client_cert('alice');
 
-$t->write_config(<<'CONF');
-    ir_access_redis %%REDIS%%;
-    ir_access_redis_timeout 1500ms;
-
-    server {
-        listen 127.0.0.1:%%PORT%% ssl;
-%%TLS%%
-        location / {
-            ir_access on;
-            proxy_pass http://127.0.0.1:%%BACKEND%%;
-        }
-
-        location /open {
-            proxy_pass http://127.0.0.1:%%BACKEND%%;
-        }
-    }
-CONF
+$t->write_config("ir_access_redis %%REDIS%%;\n"
+                 . "ir_access_redis_timeout 1500ms;\n"
+                 . IrTest->guarded_server);
 
 $t->start_nginx;
 
@@ -77,13 +63,8 @@ $t->allowed($t->get('/open'), 'an unguarded location during the outage');
 $t->start_redis;
 provision();
 
-my $status = 0;
-for (1 .. 50) {
-    $status = $t->get('/', %alice)->{status};
-    last if $status == 200;
-    sleep 0.1;
-}
-is($status, 200, 'recovers after Redis restarts, without a reload');
+is($t->poll_status('/', 200, %alice), 200,
+   'recovers after Redis restarts, without a reload');
 
 # Redis paused for less than the timeout: the guarded request waits, and
 # the same single worker answers others meanwhile
@@ -110,13 +91,7 @@ is($r->{status}, 503, 'slower than the timeout: 503');
 
 sleep 1;
 
-$status = 0;
-for (1 .. 50) {
-    $status = $t->get('/', %alice)->{status};
-    last if $status == 200;
-    sleep 0.1;
-}
-is($status, 200, 'recovers after the pause ends');
+is($t->poll_status('/', 200, %alice), 200, 'recovers after the pause ends');
 
 # a client that goes away mid-lookup: the late reply is dropped safely
 

@@ -28,16 +28,7 @@ sub config_fails {
     like($out, $message, "$name: the message says why");
 }
 
-my $server = <<'CONF';
-    server {
-        listen 127.0.0.1:%%PORT%% ssl;
-%%TLS%%
-        location / {
-            ir_access on;
-            proxy_pass http://127.0.0.1:%%BACKEND%%;
-        }
-    }
-CONF
+my $server = IrTest->guarded_server;
 
 config_fails($server, qr/"ir_access" requires "ir_access_redis"/,
              'ir_access without Redis');
@@ -68,18 +59,7 @@ $r->hset('pmlp:org:bank', 'name', 'Test Bank');
 $r->hset('pmlp:user:alice', 'org', 'bank', 'cert', $t->fingerprint('alice'));
 $r->sadd('pmlp:user:alice:ips', '10.0.0.1');
 
-my $guarded = <<'CONF';
-    ir_access_redis_prefix pmlp:;
-
-    server {
-        listen 127.0.0.1:%%PORT%% ssl;
-%%TLS%%
-        location / {
-            ir_access on;
-            proxy_pass http://127.0.0.1:%%BACKEND%%;
-        }
-    }
-CONF
+my $guarded = "ir_access_redis_prefix pmlp:;\n" . IrTest->guarded_server;
 
 $t->write_config("ir_access_redis %%REDIS%% db=3 user=gate password=s3cret;\n"
                  . $guarded);

@@ -298,6 +298,45 @@ EOF
     close $f;
 }
 
+# The usual guarded server: "/" decided (with any extra directives), and
+# "/open" left alone.
+sub guarded_server {
+    my ($class, $extra) = @_;
+    $extra //= '';
+
+    return <<"CONF";
+    server {
+        listen 127.0.0.1:%%PORT%% ssl;
+%%TLS%%
+        location / {
+            ir_access on;
+            $extra
+            proxy_pass http://127.0.0.1:%%BACKEND%%;
+        }
+
+        location /open {
+            proxy_pass http://127.0.0.1:%%BACKEND%%;
+        }
+    }
+CONF
+}
+
+# Rewrites the written nginx.conf with a function of its text.
+sub edit_config {
+    my ($self, $edit) = @_;
+    my $f = "$self->{dir}/nginx.conf";
+
+    open my $in, '<', $f or die;
+    local $_ = do { local $/; <$in> };
+    close $in;
+
+    $edit->();
+
+    open my $out, '>', $f or die;
+    print $out $_;
+    close $out;
+}
+
 sub test_config {
     my ($self) = @_;
     my $d = $self->{dir};
@@ -486,6 +525,21 @@ sub collect {
     unlink $h->{file};
     chomp $status;
     return { status => $status + 0, body => $body };
+}
+
+# Repeats a request until it gets the status (or gives up after about five
+# seconds); returns the last status.
+sub poll_status {
+    my ($self, $path, $want, %o) = @_;
+    my $status = 0;
+
+    for (1 .. 50) {
+        $status = $self->get($path, %o)->{status};
+        last if $status == $want;
+        sleep 0.1;
+    }
+
+    return $status;
 }
 
 # Assertions ---------------------------------------------------------------
