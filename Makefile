@@ -16,7 +16,11 @@ DEB_PACKAGES  = nginx nginx-dev libhiredis-dev libmaxminddb-dev mmdb-bin \
                 libredis-perl libio-socket-ssl-perl \
                 libmaxmind-db-writer-perl perl redis-tools
 
-.PHONY: all deps module test demo demo-stop bench clean
+.PHONY: all deps module test demo demo-stop bench clean geoip-db
+
+# The demo's country database: CC0, from the npm registry.
+GEOIP_PKG     = @ip-location-db/geo-whois-asn-country-mmdb
+GEOIP_DB      = $(BUILD)/geoip/node_modules/$(GEOIP_PKG)/geo-whois-asn-country.mmdb
 
 all: module
 
@@ -41,7 +45,15 @@ $(MODULE): $(NGX_BUILD)/Makefile $(SOURCES)
 test: deps module
 	IR_MODULE=$(MODULE) prove -j2 t/
 
-demo: deps module
+geoip-db: $(GEOIP_DB)
+
+$(GEOIP_DB):
+	@command -v npm > /dev/null || sh tools/deps.sh npm
+	mkdir -p $(BUILD)/geoip
+	npm install --prefix $(BUILD)/geoip --no-audit --no-fund --silent \
+	    $(GEOIP_PKG)
+
+demo: deps module geoip-db
 	bash demo/run.sh start
 
 demo-stop:

@@ -44,10 +44,20 @@ static char *ngx_http_ir_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_ir_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_ir_geoip2(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_ir_words(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_ir_check_country(ngx_conf_t *cf, void *post,
+    void *data);
 static ngx_int_t ngx_http_ir_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_ir_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_ir_init_process(ngx_cycle_t *cycle);
 static void ngx_http_ir_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_post_t  ngx_http_ir_country_post =
+    { ngx_http_ir_check_country };
 
 
 static ngx_command_t  ngx_http_ir_access_commands[] = {
@@ -100,6 +110,34 @@ static ngx_command_t  ngx_http_ir_access_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_ir_loc_conf_t, realm),
       NULL },
+
+    { ngx_string("ir_access_env"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ir_loc_conf_t, policy.env),
+      NULL },
+
+    { ngx_string("ir_access_scope"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_ir_words,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ir_loc_conf_t, policy.scopes),
+      NULL },
+
+    { ngx_string("ir_access_geoip2"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_ir_geoip2,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ir_access_countries"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_ir_words,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ir_loc_conf_t, policy.countries),
+      &ngx_http_ir_country_post },
 
       ngx_null_command
 };
@@ -426,9 +464,10 @@ ngx_http_ir_access_cleanup(void *data)
 static ngx_int_t
 ngx_http_ir_access_decide(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 {
-    ngx_http_ir_facts_t      facts;
-    ngx_http_ir_verdict_t    v;
-    ngx_http_ir_loc_conf_t  *lcf;
+    ngx_http_ir_facts_t       facts;
+    ngx_http_ir_verdict_t     v;
+    ngx_http_ir_loc_conf_t   *lcf;
+    ngx_http_ir_main_conf_t  *mcf;
 
     if (ctx->decided) {
         return ctx->reason == NGX_HTTP_IR_ALLOW
@@ -444,9 +483,18 @@ ngx_http_ir_access_decide(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
 
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_ir_access_module);
+
     facts.cert_sha256 = ctx->cert_sha256.data;
     facts.sockaddr = r->connection->sockaddr;
-    ngx_str_null(&facts.country);
+
+    if (mcf->geoip) {
+        ngx_http_ir_geoip_country(mcf->geoip, r->connection->sockaddr,
+                                  &ctx->country, r->pool,
+                                  r->connection->log);
+    }
+
+    facts.country = ctx->country;
     facts.today = ngx_http_ir_access_today();
     facts.password = NGX_HTTP_IR_PASSWORD_UNCHECKED;
 
@@ -489,7 +537,7 @@ ngx_http_ir_access_finish(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx,
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "ir_access: denied user \"%V\" from %V: %V, %s%s%V%s",
                   &ctx->user, &r->connection->addr_text, &ctx->reason_name,
-                  v->detail, v->subject.data ? " \"" : "", &v->subject,
+                  v->detail, v->subject.data ? ": \"" : "", &v->subject,
                   v->subject.data ? "\"" : "");
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
@@ -619,10 +667,18 @@ ngx_http_ir_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->policy.countries, prev->policy.countries,
                              NULL);
 
-    if (conf->enable) {
-        mcf = ngx_http_conf_get_module_main_conf(cf,
-                                                 ngx_http_ir_access_module);
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ir_access_module);
 
+    conf->policy.geoip = (mcf->geoip != NULL);
+
+    if (conf->policy.countries && mcf->geoip == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"ir_access_countries\" requires "
+                           "\"ir_access_geoip2\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->enable) {
         if (mcf->redis.address.len == 0) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"ir_access\" requires \"ir_access_redis\"");
@@ -645,6 +701,108 @@ ngx_http_ir_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     return ngx_http_ir_redis_parse(cf, cf->args->elts, cf->args->nelts,
                                    &mcf->redis);
+}
+
+
+static char *
+ngx_http_ir_geoip2(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ir_main_conf_t *mcf = conf;
+
+    ngx_str_t  *value;
+
+    if (mcf->geoip) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    mcf->geoip = ngx_http_ir_geoip_open(cf, &value[1]);
+    if (mcf->geoip == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* a list of words in one directive: "ir_access_scope a b c;" */
+
+static char *
+ngx_http_ir_words(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    ngx_str_t       *value, *word;
+    ngx_uint_t       i;
+    ngx_array_t    **words;
+    ngx_conf_post_t  *post;
+
+    words = (ngx_array_t **) (p + cmd->offset);
+
+    if (*words != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    *words = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                              sizeof(ngx_str_t));
+    if (*words == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (value[i].len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "empty value in \"%V\"", &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        if (cmd->post) {
+            post = cmd->post;
+            if (post->post_handler(cf, post, &value[i]) != NGX_CONF_OK) {
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        word = ngx_array_push(*words);
+        if (word == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *word = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* ISO 3166 codes, and "--" for addresses the database does not know */
+
+static char *
+ngx_http_ir_check_country(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *code = data;
+
+    u_char  c0, c1;
+
+    if (code->len == 2) {
+        c0 = ngx_tolower(code->data[0]);
+        c1 = ngx_tolower(code->data[1]);
+
+        if ((c0 >= 'a' && c0 <= 'z' && c1 >= 'a' && c1 <= 'z')
+            || (c0 == '-' && c1 == '-'))
+        {
+            return NGX_CONF_OK;
+        }
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid country code \"%V\"", code);
+
+    return NGX_CONF_ERROR;
 }
 
 

@@ -11,7 +11,9 @@ MODULE=$ROOT/build/ngx_http_ir_access_module.so
 
 REDIS_PORT=16379
 NGINX_PORT=8443
+NGINX_TEST_PORT=8444
 BACKEND_PORT=8081
+GEOIP_DB=$ROOT/build/geoip/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb
 
 redis() { redis-cli -p $REDIS_PORT "$@"; }
 
@@ -32,12 +34,12 @@ stop() {
 pki() {
     local d=$DEMO/pki
     mkdir -p "$d"
-    [ -f "$d/ca.crt" ] && return
 
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    [ -f "$d/ca.crt" ] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
         -keyout "$d/ca.key" -out "$d/ca.crt" -days 365 \
         -subj "/O=PMLP demo/CN=ir-access demo CA" 2>/dev/null
 
+    [ -f "$d/server.crt" ] || {
     printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$d/server.ext"
     openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
         -keyout "$d/server.key" -out "$d/server.csr" \
@@ -45,8 +47,10 @@ pki() {
     openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" \
         -CAkey "$d/ca.key" -CAcreateserial -days 365 \
         -extfile "$d/server.ext" -out "$d/server.crt" 2>/dev/null
+    }
 
-    for user in alice bob mallory; do
+    for user in alice bob carol mallory; do
+        [ -f "$d/$user.crt" ] && continue
         openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
             -nodes -keyout "$d/$user.key" -out "$d/$user.csr" \
             -subj "/O=Demo Bank/CN=$user" 2>/dev/null
@@ -62,31 +66,40 @@ fingerprint() {
 }
 
 seed() {
-    redis DEL ir:org:latbank ir:org:latbank:scopes \
-              ir:user:alice ir:user:alice:ips \
-              ir:user:bob ir:user:bob:ips > /dev/null
+    redis FLUSHDB > /dev/null
 
-    # the organisation and its contract
+    # a bank with a production contract for basic data and addresses
     redis HSET ir:org:latbank name "Demo Bank AS" contract "PMLP-2026-017" \
-        status active env prod > /dev/null
+        status active env prod valid_from 2026-01-01 valid_to 2028-12-31 \
+        > /dev/null
     redis SADD ir:org:latbank:scopes person.basic person.address > /dev/null
+
+    # a municipality still integrating: a test-only contract, basic data
+    redis HSET ir:org:rigamuni name "Demo Municipality" \
+        contract "PMLP-2026-042" status active env test > /dev/null
+    redis SADD ir:org:rigamuni:scopes person.basic > /dev/null
 
     # alice: a system user of the bank's loans unit
     redis HSET ir:user:alice org latbank unit loans status active \
         cert "$(fingerprint alice)" > /dev/null
-    redis SADD ir:user:alice:ips 192.0.2.10 2001:db8:10::/48 > /dev/null
+    redis SADD ir:user:alice:ips 85.254.12.0/24 2001:4860::/32 > /dev/null
 
     # bob: locked after failed logins, waiting for an admin
     redis HSET ir:user:bob org latbank unit cards status locked \
         cert "$(fingerprint bob)" locked_at "2026-11-27T08:00:00Z" \
         lock_reason "5 failed logins" > /dev/null
-    redis SADD ir:user:bob:ips 192.0.2.11 > /dev/null
+    redis SADD ir:user:bob:ips 85.254.12.35 > /dev/null
+
+    # carol: the municipality's integration user
+    redis HSET ir:user:carol org rigamuni unit it status active \
+        cert "$(fingerprint carol)" > /dev/null
+    redis SADD ir:user:carol:ips 85.254.20.5 > /dev/null
 }
 
 request() {
-    # request DESCRIPTION CLIENT-ADDRESS CERT [curl options...]
+    # request DESCRIPTION CLIENT-ADDRESS CERT [PATH [PORT]]
     local what=$1 addr=$2 cert=$3
-    shift 3
+    local path=${4:-/api/persons/010190-12345} port=${5:-$NGINX_PORT}
 
     local args=(-s -o "$DEMO/body" -w '%{http_code}'
                 --cacert "$DEMO/pki/ca.crt" -H "X-Forwarded-For: $addr")
@@ -95,11 +108,11 @@ request() {
     fi
 
     local status
-    status=$(curl "${args[@]}" "$@" \
-             "https://127.0.0.1:$NGINX_PORT/api/persons/010190-12345")
+    status=$(curl "${args[@]}" "https://127.0.0.1:$port$path") || true
 
     printf '\n== %s\n' "$what"
     [ "$cert" = - ] && cert="(none)" || cert="$cert.crt"
+    printf '   GET https://127.0.0.1:%s%s\n' "$port" "$path"
     printf '   certificate %s, from %s -> %s %s\n' "$cert" "$addr" \
         "$status" "$(head -c 100 "$DEMO/body")"
 }
@@ -107,8 +120,14 @@ request() {
 start() {
     stop > /dev/null
 
+    rm -rf "$DEMO/logs"
     mkdir -p "$DEMO/logs"
     pki
+
+    if [ ! -f "$GEOIP_DB" ]; then
+        echo "no country database at $GEOIP_DB: run make geoip-db" >&2
+        exit 1
+    fi
 
     # Redis
     redis-server --port $REDIS_PORT --bind 127.0.0.1 --save "" \
@@ -132,6 +151,8 @@ start() {
         -e "s#127.0.0.1:6379#127.0.0.1:$REDIS_PORT#" \
         -e "s#127.0.0.1:8081#127.0.0.1:$BACKEND_PORT#" \
         -e "s#127.0.0.1:8443#127.0.0.1:$NGINX_PORT#" \
+        -e "s#127.0.0.1:8444#127.0.0.1:$NGINX_TEST_PORT#" \
+        -e "s#/usr/share/ir-access/geo-whois-asn-country.mmdb#$GEOIP_DB#" \
         -e "s#worker_processes auto#worker_processes 2#" \
         "$ROOT/conf.example" > "$DEMO/nginx.conf"
     nginx -p "$DEMO" -c "$DEMO/nginx.conf"
@@ -141,27 +162,46 @@ start() {
 ir-access demo
   Redis            127.0.0.1:$REDIS_PORT   (redis-cli -p $REDIS_PORT)
   register stub    127.0.0.1:$BACKEND_PORT
-  gateway (nginx)  https://127.0.0.1:$NGINX_PORT  with conf.example
+  gateway (nginx)  https://127.0.0.1:$NGINX_PORT (production),
+                   https://127.0.0.1:$NGINX_TEST_PORT (test), with conf.example
   certificates     $DEMO/pki
   error log        $DEMO/logs/ir-access-error.log
 The client address is set with X-Forwarded-For, as the trusted load
 balancer in conf.example would set it.
 EOF
 
-    request "alice, from her allowlisted address: allowed" 192.0.2.10 alice
-    request "alice, from an IPv6 address in her allowlisted prefix: allowed" \
-        2001:db8:10::7 alice
-    request "no client certificate: cert_required" 192.0.2.10 -
+    request "alice (bank, production contract), from her allowlisted address in Latvia: allowed" \
+        85.254.12.34 alice
+    request "alice reads an address: her contract has person.address: allowed" \
+        85.254.12.34 alice /api/addresses/010190-12345
+    request "no client certificate: cert_required" 85.254.12.34 -
     request "alice's certificate from an address not on her allowlist" \
-        198.51.100.7 alice
+        85.254.99.1 alice
+    request "alice from an IPv6 address on her allowlist, but in the US: country_not_allowed" \
+        2001:4860::8888 alice
     request "mallory: a valid certificate, but no user record" \
-        192.0.2.10 mallory
-    request "bob: locked after failed logins" 192.0.2.11 bob
+        85.254.12.34 mallory
+    request "bob: locked after failed logins" 85.254.12.35 bob
 
     printf '\n== an administrator unlocks bob:\n'
     printf '   redis-cli HSET ir:user:bob status active\n'
     redis HSET ir:user:bob status active > /dev/null
-    request "bob, after the unlock: allowed" 192.0.2.11 bob
+    request "bob, after the unlock: allowed" 85.254.12.35 bob
+
+    request "carol (municipality, test-only contract) on production: env_mismatch" \
+        85.254.20.5 carol
+    request "carol on the test environment: allowed" \
+        85.254.20.5 carol /api/persons/010190-12345 $NGINX_TEST_PORT
+    request "carol reads an address: her contract has person.basic only: scope_denied" \
+        85.254.20.5 carol /api/addresses/010190-12345 $NGINX_TEST_PORT
+
+    printf '\n== an administrator moves the municipality to production and grants addresses:\n'
+    printf '   redis-cli HSET ir:org:rigamuni env prod\n'
+    printf '   redis-cli SADD ir:org:rigamuni:scopes person.address\n'
+    redis HSET ir:org:rigamuni env prod > /dev/null
+    redis SADD ir:org:rigamuni:scopes person.address > /dev/null
+    request "carol reads an address on production: allowed" \
+        85.254.20.5 carol /api/addresses/010190-12345
 
     printf '\n== what the operator reads in the error log:\n'
     grep 'ir_access: denied' "$DEMO/logs/ir-access-error.log" \

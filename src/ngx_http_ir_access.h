@@ -13,12 +13,14 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ir_decision.h"
+#include "ngx_http_ir_geoip.h"
 #include "ngx_http_ir_redis.h"
 
 
 typedef struct {
     ngx_http_ir_redis_conf_t       redis;
     ngx_str_t                      prefix;
+    MMDB_s                        *geoip;
     ngx_http_ir_redis_t           *conn;          /* this worker's */
 } ngx_http_ir_main_conf_t;
 

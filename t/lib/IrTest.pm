@@ -220,6 +220,45 @@ sub org {
     $r->sadd("ir:org:$name:scopes", @$scopes) if $scopes && @$scopes;
 }
 
+# GeoIP --------------------------------------------------------------------
+
+# A small MaxMind DB: write_mmdb('geo.mmdb', { '10.1.0.0/16' => 'LV' }),
+# in MaxMind's layout (country/iso_code) or, with flat => 1, in the
+# ip-location-db layout (country_code).
+
+sub write_mmdb {
+    my ($self, $name, $networks, %opt) = @_;
+
+    require MaxMind::DB::Writer::Tree;
+
+    my %types = (country => 'map', iso_code => 'utf8_string',
+                 country_code => 'utf8_string');
+
+    my $tree = MaxMind::DB::Writer::Tree->new(
+        ip_version               => 6,
+        record_size              => 24,
+        database_type            => 'ir-access-test-country',
+        languages                => ['en'],
+        description              => { en => 'ir-access test countries' },
+        map_key_type_callback    => sub { $types{ $_[0] } },
+        remove_reserved_networks => 0,
+    );
+
+    for my $net (sort keys %$networks) {
+        my $cc = $networks->{$net};
+        $tree->insert_network($net, $opt{flat}
+                                    ? { country_code => $cc }
+                                    : { country => { iso_code => $cc } });
+    }
+
+    my $path = "$self->{dir}/$name";
+    open my $f, '>:raw', $path or die;
+    $tree->write_tree($f);
+    close $f;
+
+    return $path;
+}
+
 # nginx --------------------------------------------------------------------
 
 # The TLS part of a guarded server, for tests to paste into theirs.
