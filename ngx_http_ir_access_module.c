@@ -14,7 +14,9 @@
 
 #include "ngx_http_ir_access.h"
 #include "ngx_http_ir_identity.h"
+#include "ngx_http_ir_lockout.h"
 #include "ngx_http_ir_lookup.h"
+#include "ngx_http_ir_password.h"
 #include "ngx_http_ir_response.h"
 #include "ngx_http_ir_variables.h"
 
@@ -32,6 +34,12 @@ static void ngx_http_ir_access_resume(ngx_event_t *ev);
 static void ngx_http_ir_access_cleanup(void *data);
 static ngx_int_t ngx_http_ir_access_decide(ngx_http_request_t *r,
     ngx_http_ir_ctx_t *ctx);
+static void ngx_http_ir_access_password_done(ngx_http_request_t *r,
+    ngx_uint_t result);
+static ngx_int_t ngx_http_ir_access_count(ngx_http_request_t *r,
+    ngx_http_ir_ctx_t *ctx);
+static void ngx_http_ir_access_counted(void *waiter);
+static ngx_int_t ngx_http_ir_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ir_access_finish(ngx_http_request_t *r,
     ngx_http_ir_ctx_t *ctx, ngx_http_ir_verdict_t *v);
 static void ngx_http_ir_access_store_failed(ngx_http_ir_verdict_t *v);
@@ -50,6 +58,10 @@ static char *ngx_http_ir_words(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_ir_check_country(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_ir_lockout(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_ir_lockout_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_http_ir_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_ir_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_ir_init_process(ngx_cycle_t *cycle);
@@ -109,6 +121,27 @@ static ngx_command_t  ngx_http_ir_access_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_ir_loc_conf_t, realm),
+      NULL },
+
+    { ngx_string("ir_access_password"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ir_loc_conf_t, policy.password),
+      NULL },
+
+    { ngx_string("ir_access_lockout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_ir_lockout,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ir_access_lockout_status"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_ir_lockout_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("ir_access_env"),
@@ -174,6 +207,9 @@ ngx_module_t  ngx_http_ir_access_module = {
 };
 
 
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+
+
 static ngx_str_t  ngx_http_ir_decision_allow = ngx_string("allow");
 static ngx_str_t  ngx_http_ir_decision_deny = ngx_string("deny");
 
@@ -231,8 +267,6 @@ ngx_http_ir_access_start(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
                    : "identity is not a valid user name";
         ngx_str_null(&v.subject);
         ngx_str_null(&v.grant);
-
-        ctx->decided = 1;
 
         return ngx_http_ir_access_finish(r, ctx, &v);
     }
@@ -315,7 +349,6 @@ ngx_http_ir_access_lookup(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 
     if (ctx->call == NULL) {
         ngx_http_ir_access_store_failed(&v);
-        ctx->decided = 1;
         return ngx_http_ir_access_finish(r, ctx, &v);
     }
 
@@ -398,12 +431,17 @@ ngx_http_ir_access_timeout(ngx_event_t *ev)
     mcf = ngx_http_get_module_main_conf(r, ngx_http_ir_access_module);
 
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "ir_access: Redis did not answer the lookup of user "
-                  "\"%V\" within %Mms", &ctx->user, mcf->redis.timeout);
+                  "ir_access: Redis did not answer for user \"%V\" "
+                  "within %Mms", &ctx->user, mcf->redis.timeout);
 
     if (ctx->call) {
         ngx_http_ir_redis_detach(ctx->call);
         ctx->call = NULL;
+    }
+
+    if (ctx->lockout) {
+        ctx->lockout->waiter = NULL;
+        ctx->lockout = NULL;
     }
 
     ngx_http_ir_redis_check(mcf->conn);
@@ -451,6 +489,11 @@ ngx_http_ir_access_cleanup(void *data)
         ctx->call = NULL;
     }
 
+    if (ctx->lockout) {
+        ctx->lockout->waiter = NULL;
+        ctx->lockout = NULL;
+    }
+
     if (ctx->timer.timer_set) {
         ngx_del_timer(&ctx->timer);
     }
@@ -464,6 +507,7 @@ ngx_http_ir_access_cleanup(void *data)
 static ngx_int_t
 ngx_http_ir_access_decide(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 {
+    ngx_int_t                 rc;
     ngx_http_ir_facts_t       facts;
     ngx_http_ir_verdict_t     v;
     ngx_http_ir_loc_conf_t   *lcf;
@@ -474,21 +518,18 @@ ngx_http_ir_access_decide(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
                ? NGX_OK : (ngx_int_t) ngx_http_ir_response_status(ctx->reason);
     }
 
-    ctx->decided = 1;
-
     if (!ctx->looked_up) {
         ngx_http_ir_access_store_failed(&v);
         return ngx_http_ir_access_finish(r, ctx, &v);
     }
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
-
     mcf = ngx_http_get_module_main_conf(r, ngx_http_ir_access_module);
 
     facts.cert_sha256 = ctx->cert_sha256.data;
     facts.sockaddr = r->connection->sockaddr;
 
-    if (mcf->geoip) {
+    if (mcf->geoip && ctx->country.data == NULL) {
         ngx_http_ir_geoip_country(mcf->geoip, r->connection->sockaddr,
                                   &ctx->country, r->pool,
                                   r->connection->log);
@@ -496,12 +537,121 @@ ngx_http_ir_access_decide(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 
     facts.country = ctx->country;
     facts.today = ngx_http_ir_access_today();
-    facts.password = NGX_HTTP_IR_PASSWORD_UNCHECKED;
 
-    (void) ngx_http_ir_decide(&lcf->policy, &facts, &ctx->record, &v,
-                              r->pool);
+    /* the decision is pure: it is run again once the password is known */
+
+    for ( ;; ) {
+        facts.password = ctx->password;
+
+        if (ngx_http_ir_decide(&lcf->policy, &facts, &ctx->record, &v,
+                               r->pool)
+            != NGX_HTTP_IR_CHECK_PASSWORD)
+        {
+            break;
+        }
+
+        if (ctx->record.user.password.data == NULL) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "ir_access: user \"%V\" has no \"password\" "
+                          "field, but \"ir_access_password\" is on",
+                          &ctx->user);
+        }
+
+        rc = ngx_http_ir_password_check(r, &ctx->user,
+                                        &ctx->record.user.password,
+                                        lcf->thread_pool,
+                                        ngx_http_ir_access_password_done,
+                                        &ctx->password);
+
+        if (rc == NGX_AGAIN) {
+            ctx->waiting = 1;
+            return NGX_AGAIN;
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (v.reason == NGX_HTTP_IR_BAD_PASSWORD
+        && lcf->lockout.limit
+        && !ctx->fail_counted
+        && ctx->record.user.password.data)
+    {
+        ctx->fail_counted = 1;
+
+        if (ngx_http_ir_access_count(r, ctx) == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
+    }
+
+    if (v.reason == NGX_HTTP_IR_ALLOW
+        && ctx->password == NGX_HTTP_IR_PASSWORD_GOOD
+        && ctx->record.user.fails)
+    {
+        ngx_http_ir_lockout_reset(mcf->conn, &mcf->prefix, &ctx->user,
+                                  r->connection->log);
+        ctx->record.user.fails = 0;
+    }
 
     return ngx_http_ir_access_finish(r, ctx, &v);
+}
+
+
+static void
+ngx_http_ir_access_password_done(ngx_http_request_t *r, ngx_uint_t result)
+{
+    ngx_http_ir_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ir_access_module);
+
+    ctx->password = result;
+    ctx->waiting = 0;
+}
+
+
+/*
+ * A wrong password counts towards the lockout; the answer waits for the
+ * count, so that the next attempt, on any worker or host, sees it.
+ */
+
+static ngx_int_t
+ngx_http_ir_access_count(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
+{
+    ngx_http_ir_loc_conf_t   *lcf;
+    ngx_http_ir_main_conf_t  *mcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_ir_access_module);
+
+    ctx->lockout = ngx_http_ir_lockout_count(mcf->conn, &mcf->prefix,
+                                             &ctx->user, &lcf->lockout,
+                                             "wrong password",
+                                             ngx_http_ir_access_counted, ctx,
+                                             r->connection->log);
+
+    if (ctx->lockout == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "ir_access: a failed login of user \"%V\" was not "
+                      "counted: Redis is unavailable", &ctx->user);
+        return NGX_DECLINED;
+    }
+
+    ngx_add_timer(&ctx->timer, mcf->redis.timeout);
+    ctx->waiting = 1;
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_ir_access_counted(void *waiter)
+{
+    ngx_http_ir_ctx_t *ctx = waiter;
+
+    ctx->lockout = NULL;
+
+    ngx_post_event(&ctx->resume, &ngx_posted_events);
 }
 
 
@@ -514,6 +664,7 @@ ngx_http_ir_access_finish(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx,
     ngx_int_t                rc;
     ngx_http_ir_loc_conf_t  *lcf;
 
+    ctx->decided = 1;
     ctx->reason = v->reason;
     ctx->scopes = v->grant;
 
@@ -547,6 +698,68 @@ ngx_http_ir_access_finish(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx,
     ngx_http_finalize_request(r, rc);
 
     return NGX_DONE;
+}
+
+
+/*
+ * Backends that authenticate by themselves: their answer tells whether
+ * the login failed, and so it is counted once the status is known.
+ */
+
+static ngx_int_t
+ngx_http_ir_header_filter(ngx_http_request_t *r)
+{
+    ngx_uint_t               *status, i;
+    ngx_http_ir_ctx_t        *ctx;
+    ngx_http_ir_loc_conf_t   *lcf;
+    ngx_http_ir_main_conf_t  *mcf;
+
+    if (r != r->main) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ir_access_module);
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
+
+    if (ctx == NULL
+        || ctx->reason != NGX_HTTP_IR_ALLOW
+        || !ctx->decided
+        || lcf->lockout_status == NULL
+        || lcf->lockout.limit == 0)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_ir_access_module);
+
+    status = lcf->lockout_status->elts;
+
+    for (i = 0; i < lcf->lockout_status->nelts; i++) {
+        if (status[i] == r->headers_out.status) {
+            if (ngx_http_ir_lockout_count(mcf->conn, &mcf->prefix, &ctx->user,
+                                          &lcf->lockout, "backend refused",
+                                          NULL, NULL, r->connection->log)
+                == NULL)
+            {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "ir_access: a failed login of user \"%V\" "
+                              "was not counted: Redis is unavailable",
+                              &ctx->user);
+            }
+
+            return ngx_http_next_header_filter(r);
+        }
+    }
+
+    if (r->headers_out.status >= 200 && r->headers_out.status < 300
+        && ctx->record.user.fails)
+    {
+        ngx_http_ir_lockout_reset(mcf->conn, &mcf->prefix, &ctx->user,
+                                  r->connection->log);
+        ctx->record.user.fails = 0;
+    }
+
+    return ngx_http_next_header_filter(r);
 }
 
 
@@ -643,6 +856,9 @@ ngx_http_ir_create_loc_conf(ngx_conf_t *cf)
     lcf->policy.password = NGX_CONF_UNSET;
     lcf->policy.scopes = NGX_CONF_UNSET_PTR;
     lcf->policy.countries = NGX_CONF_UNSET_PTR;
+    lcf->lockout.limit = NGX_CONF_UNSET_UINT;
+    lcf->lockout.window = NGX_CONF_UNSET_MSEC;
+    lcf->lockout_status = NGX_CONF_UNSET_PTR;
 
     return lcf;
 }
@@ -666,6 +882,26 @@ ngx_http_ir_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->policy.scopes, prev->policy.scopes, NULL);
     ngx_conf_merge_ptr_value(conf->policy.countries, prev->policy.countries,
                              NULL);
+
+    if (conf->lockout.limit == NGX_CONF_UNSET_UINT) {
+        conf->lockout = prev->lockout;
+    }
+
+    ngx_conf_merge_uint_value(conf->lockout.limit, prev->lockout.limit, 5);
+    ngx_conf_merge_msec_value(conf->lockout.window, prev->lockout.window,
+                              15 * 60 * 1000);
+    ngx_conf_merge_ptr_value(conf->lockout_status, prev->lockout_status,
+                             NULL);
+
+#if (NGX_THREADS)
+    if (conf->policy.password && conf->thread_pool == NULL) {
+        /* slow hashes are checked in nginx's "default" thread pool */
+        conf->thread_pool = ngx_thread_pool_add(cf, NULL);
+        if (conf->thread_pool == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+#endif
 
     mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ir_access_module);
 
@@ -779,6 +1015,108 @@ ngx_http_ir_words(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+static char *
+ngx_http_ir_lockout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ir_loc_conf_t *lcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value, s;
+
+    if (lcf->lockout.limit != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        if (cf->args->nelts > 2) {
+            return "takes no parameters with \"off\"";
+        }
+
+        lcf->lockout.limit = 0;
+        lcf->lockout.window = 0;
+        return NGX_CONF_OK;
+    }
+
+    n = ngx_atoi(value[1].data, value[1].len);
+    if (n == NGX_ERROR || n == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid number of failed logins \"%V\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    lcf->lockout.limit = n;
+
+    if (cf->args->nelts == 2) {
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strncmp(value[2].data, "window=", 7) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    s.data = value[2].data + 7;
+    s.len = value[2].len - 7;
+
+    lcf->lockout.window = ngx_parse_time(&s, 0);
+    if (lcf->lockout.window == (ngx_msec_t) NGX_ERROR
+        || lcf->lockout.window == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid lockout window \"%V\"", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_ir_lockout_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ir_loc_conf_t *lcf = conf;
+
+    ngx_int_t    n;
+    ngx_str_t   *value;
+    ngx_uint_t   i, *status;
+
+    if (lcf->lockout_status != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    lcf->lockout_status = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                           sizeof(ngx_uint_t));
+    if (lcf->lockout_status == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        n = ngx_atoi(value[i].data, value[i].len);
+
+        if (n < 100 || n > 599) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid status \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        status = ngx_array_push(lcf->lockout_status);
+        if (status == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *status = n;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /* ISO 3166 codes, and "--" for addresses the database does not know */
 
 static char *
@@ -820,10 +1158,14 @@ ngx_http_ir_postconfiguration(ngx_conf_t *cf)
     ngx_http_core_main_conf_t  *cmcf;
 
     if (ngx_http_ir_identity_init(cf->log) != NGX_OK
-        || ngx_http_ir_lookup_init(cf->log) != NGX_OK)
+        || ngx_http_ir_lookup_init(cf->log) != NGX_OK
+        || ngx_http_ir_lockout_init(cf->log) != NGX_OK)
     {
         return NGX_ERROR;
     }
+
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_ir_header_filter;
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 

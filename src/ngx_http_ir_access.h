@@ -14,6 +14,7 @@
 
 #include "ngx_http_ir_decision.h"
 #include "ngx_http_ir_geoip.h"
+#include "ngx_http_ir_lockout.h"
 #include "ngx_http_ir_redis.h"
 
 
@@ -30,6 +31,9 @@ typedef struct {
     ngx_http_complex_value_t      *identity;
     ngx_str_t                      realm;
     ngx_http_ir_policy_t           policy;
+    ngx_http_ir_lockout_conf_t     lockout;
+    ngx_array_t                   *lockout_status;   /* of ngx_uint_t */
+    ngx_thread_pool_t             *thread_pool;
 } ngx_http_ir_loc_conf_t;
 
 
@@ -38,10 +42,12 @@ typedef struct {
 typedef struct {
     ngx_http_request_t            *request;
     ngx_http_ir_redis_call_t      *call;          /* the lookup in flight */
+    ngx_http_ir_lockout_t         *lockout;       /* a count in flight */
     ngx_event_t                    timer;         /* the Redis timeout */
     ngx_event_t                    resume;        /* posted when it ends */
 
     ngx_uint_t                     reason;
+    ngx_uint_t                     password;      /* what the check found */
     ngx_http_ir_record_t           record;
 
     /* what the variables show */
@@ -59,6 +65,7 @@ typedef struct {
     unsigned                       looked_up:1;
     unsigned                       decided:1;
     unsigned                       script_sent:1;
+    unsigned                       fail_counted:1;
 } ngx_http_ir_ctx_t;
 
 

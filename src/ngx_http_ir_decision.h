@@ -56,6 +56,7 @@ typedef struct {
     ngx_str_t                      unit;
     ngx_str_t                      scopes;
     ngx_array_t                    ips;           /* of ngx_cidr_t */
+    ngx_uint_t                     fails;         /* failed logins */
 } ngx_http_ir_user_t;
 
 

@@ -65,8 +65,13 @@ static const char  ngx_http_ir_lookup_script[] =
     "end\n"
     "local user = fetch(KEYS[1], 'hash', tonumber(ARGV[2]))\n"
     "local ips = fetch(KEYS[1] .. ':ips', 'set', tonumber(ARGV[3]))\n"
-    "local org, scopes = {'none', {}}, {'none', {}}\n"
+    "local org, scopes, fails = {'none', {}}, {'none', {}}, 0\n"
     "if user[1] == 'hash' then\n"
+    "  local f = KEYS[1] .. ':fails'\n"
+    "  local ft = redis.call('TYPE', f)['ok']\n"
+    "  if ft == 'string' then\n"
+    "    fails = tonumber(redis.call('GET', f)) or 1\n"
+    "  elseif ft ~= 'none' then fails = 1 end\n"
     "  local o = redis.call('HGET', KEYS[1], 'org')\n"
     "  if o then\n"
     "    org = fetch(ARGV[1] .. 'org:' .. o, 'hash', tonumber(ARGV[2]))\n"
@@ -75,7 +80,7 @@ static const char  ngx_http_ir_lookup_script[] =
     "  end\n"
     "end\n"
     "return {user[1], user[2], ips[1], ips[2],\n"
-    "        org[1], org[2], scopes[1], scopes[2]}\n";
+    "        org[1], org[2], scopes[1], scopes[2], fails}\n";
 
 
 static u_char  ngx_http_ir_lookup_sha1[SHA_DIGEST_LENGTH * 2];
@@ -209,7 +214,9 @@ ngx_http_ir_lookup_parse(redisReply *reply, ngx_str_t *prefix,
         return NGX_ERROR;
     }
 
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 8) {
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 9
+        || reply->element[8]->type != REDIS_REPLY_INTEGER)
+    {
         ngx_log_error(NGX_LOG_ERR, log, 0,
                       "ir_access: unexpected reply from Redis to the lookup "
                       "of user \"%V\"", name);
@@ -265,6 +272,8 @@ ngx_http_ir_lookup_parse(redisReply *reply, ngx_str_t *prefix,
     {
         return NGX_ERROR;
     }
+
+    rec->user.fails = (ngx_uint_t) ngx_max(e[8]->integer, 0);
 
     if (!rec->user.found || rec->user.org.data == NULL) {
         return NGX_OK;

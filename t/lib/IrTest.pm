@@ -33,6 +33,7 @@ sub new {
                    || "$ROOT/build/ngx_http_ir_access_module.so",
         nginx   => $ENV{IR_NGINX} || '/usr/sbin/nginx',
         certs   => {},
+        name    => '',
         %opt,
     }, $class;
 
@@ -296,18 +297,19 @@ sub write_config {
     $http =~ s/%%DIR%%/$d/g;
 
     my $workers = $opt{workers} // 1;
+    $self->{workers} = $workers;
     my $main = $opt{main} // '';
 
     mkdir "$d/logs";
     mkdir "$d/tmp";
 
-    open my $f, '>', "$d/nginx.conf" or die;
+    open my $f, '>', "$d/nginx$self->{name}.conf" or die;
     print $f <<"EOF";
 load_module $self->{module};
 
 worker_processes $workers;
-pid $d/nginx.pid;
-error_log $d/logs/error.log info;
+pid $d/nginx$self->{name}.pid;
+error_log $d/logs/error$self->{name}.log info;
 $main
 
 events {
@@ -363,7 +365,7 @@ CONF
 # Rewrites the written nginx.conf with a function of its text.
 sub edit_config {
     my ($self, $edit) = @_;
-    my $f = "$self->{dir}/nginx.conf";
+    my $f = "$self->{dir}/nginx$self->{name}.conf";
 
     open my $in, '<', $f or die;
     local $_ = do { local $/; <$in> };
@@ -379,7 +381,7 @@ sub edit_config {
 sub test_config {
     my ($self) = @_;
     my $d = $self->{dir};
-    my $out = qx{$self->{nginx} -p $d -c $d/nginx.conf -t 2>&1};
+    my $out = qx{$self->{nginx} -p $d -c $d/nginx$self->{name}.conf -t 2>&1};
     return ($? == 0, $out);
 }
 
@@ -387,11 +389,11 @@ sub start_nginx {
     my ($self) = @_;
     my $d = $self->{dir};
 
-    my $out = qx{$self->{nginx} -p $d -c $d/nginx.conf 2>&1};
+    my $out = qx{$self->{nginx} -p $d -c $d/nginx$self->{name}.conf 2>&1};
     die "nginx did not start:\n$out" if $?;
 
     for (1 .. 100) {
-        last if -s "$d/nginx.pid";
+        last if -s "$d/nginx$self->{name}.pid";
         sleep 0.02;
     }
 
@@ -401,7 +403,7 @@ sub start_nginx {
 
 sub nginx_pid {
     my ($self) = @_;
-    open my $f, '<', "$self->{dir}/nginx.pid" or return;
+    open my $f, '<', "$self->{dir}/nginx$self->{name}.pid" or return;
     my $pid = <$f>;
     chomp $pid;
     return $pid;
@@ -425,7 +427,7 @@ sub wait_workers {
 sub reload_nginx {
     my ($self) = @_;
     my $d = $self->{dir};
-    my $out = qx{$self->{nginx} -p $d -c $d/nginx.conf -s reload 2>&1};
+    my $out = qx{$self->{nginx} -p $d -c $d/nginx$self->{name}.conf -s reload 2>&1};
     die "reload failed:\n$out" if $?;
 }
 
@@ -446,7 +448,7 @@ sub stop_nginx {
 
 sub error_log {
     my ($self) = @_;
-    open my $f, '<', "$self->{dir}/logs/error.log" or return '';
+    open my $f, '<', "$self->{dir}/logs/error$self->{name}.log" or return '';
     local $/;
     return <$f>;
 }
@@ -612,10 +614,25 @@ sub check_log {
         or diag(join "\n", @bad);
 }
 
+# Another nginx on the same folder, certificates and Redis: its own
+# port, configuration, pid and error log.
+sub instance {
+    my ($self, $name) = @_;
+
+    return bless {
+        %$self,
+        name          => "-$name",
+        port          => free_port(),
+        backend_port  => free_port(),
+        nginx_running => 0,
+        instance      => 1,
+    }, ref $self;
+}
+
 sub DESTROY {
     my ($self) = @_;
     $self->stop_nginx;
-    $self->stop_redis;
+    $self->stop_redis unless $self->{instance};
 }
 
 1;
