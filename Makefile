@@ -14,7 +14,7 @@ SOURCES       = config ngx_http_ir_access_module.c $(wildcard src/*.c src/*.h)
 DEB_PACKAGES  = nginx nginx-dev libhiredis-dev libmaxminddb-dev mmdb-bin \
                 libssl-dev libcrypt-dev redis-server openssl curl \
                 libredis-perl libio-socket-ssl-perl \
-                libmaxmind-db-writer-perl perl redis-tools
+                libmaxmind-db-writer-perl perl redis-tools apache2-utils
 
 .PHONY: all deps module test demo demo-stop bench clean geoip-db
 

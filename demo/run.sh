@@ -65,6 +65,11 @@ fingerprint() {
         | sed 's/.*=//'
 }
 
+hash() {
+    # bcrypt, as PMLP hands passwords out: htpasswd -nbB user password
+    htpasswd -nbB -C 8 x "$1" | cut -d: -f2
+}
+
 seed() {
     redis FLUSHDB > /dev/null
 
@@ -81,30 +86,33 @@ seed() {
 
     # alice: a system user of the bank's loans unit
     redis HSET ir:user:alice org latbank unit loans status active \
-        cert "$(fingerprint alice)" > /dev/null
+        cert "$(fingerprint alice)" password "$(hash alice-pw)" > /dev/null
     redis SADD ir:user:alice:ips 85.254.12.0/24 2001:4860::/32 > /dev/null
 
     # bob: locked after failed logins, waiting for an admin
     redis HSET ir:user:bob org latbank unit cards status locked \
-        cert "$(fingerprint bob)" locked_at "2026-11-27T08:00:00Z" \
-        lock_reason "5 failed logins" > /dev/null
+        cert "$(fingerprint bob)" password "$(hash bob-pw)" \
+        locked_at "2026-11-27T08:00:00Z" \
+        lock_reason "5 failed logins (wrong password)" > /dev/null
     redis SADD ir:user:bob:ips 85.254.12.35 > /dev/null
 
     # carol: the municipality's integration user
     redis HSET ir:user:carol org rigamuni unit it status active \
-        cert "$(fingerprint carol)" > /dev/null
+        cert "$(fingerprint carol)" password "$(hash carol-pw)" > /dev/null
     redis SADD ir:user:carol:ips 85.254.20.5 > /dev/null
 }
 
 request() {
-    # request DESCRIPTION CLIENT-ADDRESS CERT [PATH [PORT]]
+    # request DESCRIPTION CLIENT-ADDRESS CERT [PATH [PORT [PASSWORD]]]
     local what=$1 addr=$2 cert=$3
     local path=${4:-/api/persons/010190-12345} port=${5:-$NGINX_PORT}
+    local password=${6:-$cert-pw}
 
     local args=(-s -o "$DEMO/body" -w '%{http_code}'
                 --cacert "$DEMO/pki/ca.crt" -H "X-Forwarded-For: $addr")
     if [ "$cert" != - ]; then
-        args+=(--cert "$DEMO/pki/$cert.crt" --key "$DEMO/pki/$cert.key")
+        args+=(--cert "$DEMO/pki/$cert.crt" --key "$DEMO/pki/$cert.key"
+               -u "$cert:$password")
     fi
 
     local status
@@ -113,6 +121,7 @@ request() {
     printf '\n== %s\n' "$what"
     [ "$cert" = - ] && cert="(none)" || cert="$cert.crt"
     printf '   GET https://127.0.0.1:%s%s\n' "$port" "$path"
+    [ "$password" = "${cert%.crt}-pw" ] || cert="$cert, password \"$password\""
     printf '   certificate %s, from %s -> %s %s\n' "$cert" "$addr" \
         "$status" "$(head -c 100 "$DEMO/body")"
 }
@@ -203,9 +212,27 @@ EOF
     request "carol reads an address on production: allowed" \
         85.254.20.5 carol /api/addresses/010190-12345
 
+    printf '\n== someone with alice'"'"'s certificate guesses her password:\n'
+    for i in 1 2 3 4 5; do
+        request "wrong password, attempt $i of 5: bad_password" \
+            85.254.12.34 alice /api/persons/010190-12345 $NGINX_PORT guess$i
+    done
+    request "alice, now with the right password: account_locked" \
+        85.254.12.34 alice
+    printf '\n== what the lock left in Redis (redis-cli HMGET ir:user:alice status locked_at lock_reason):\n'
+    redis HMGET ir:user:alice status locked_at lock_reason \
+        | paste -d' ' <(printf 'status\nlocked_at\nlock_reason\n') - \
+        | sed 's/^/   /'
+    printf '\n== the administrator checks with the organisation and unlocks:\n'
+    printf '   redis-cli HSET ir:user:alice status active\n'
+    redis HSET ir:user:alice status active > /dev/null
+    request "alice after the unlock: allowed" 85.254.12.34 alice
+
     printf '\n== what the operator reads in the error log:\n'
-    grep 'ir_access: denied' "$DEMO/logs/ir-access-error.log" \
-        | sed -e 's/^[^]]*\] [0-9#]*: \*[0-9]* /   /' -e 's/, client:.*//'
+    grep -E 'ir_access: (denied|user .* locked)' \
+        "$DEMO/logs/ir-access-error.log" \
+        | sed -e 's/^[^]]*\] [0-9#]*: \(\*[0-9]* \)\{0,1\}/   /' \
+              -e 's/, client:.*//'
 
     printf '\n== the access log keeps every decision:\n'
     tail -n 3 "$DEMO/logs/ir-access.log" | sed 's/^/   /'
