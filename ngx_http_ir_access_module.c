@@ -17,6 +17,7 @@
 #include "ngx_http_ir_lockout.h"
 #include "ngx_http_ir_lookup.h"
 #include "ngx_http_ir_password.h"
+#include "ngx_http_ir_record.h"
 #include "ngx_http_ir_response.h"
 #include "ngx_http_ir_variables.h"
 
@@ -28,10 +29,16 @@ static ngx_int_t ngx_http_ir_access_identify(ngx_http_request_t *r,
     ngx_http_ir_ctx_t *ctx);
 static ngx_int_t ngx_http_ir_access_lookup(ngx_http_request_t *r,
     ngx_http_ir_ctx_t *ctx);
-static void ngx_http_ir_access_reply(void *data, redisReply *reply);
+static void ngx_http_ir_access_looked_up(ngx_http_ir_waiter_t *w,
+    u_char *block, size_t size);
 static void ngx_http_ir_access_timeout(ngx_event_t *ev);
 static void ngx_http_ir_access_resume(ngx_event_t *ev);
+static void ngx_http_ir_access_poll(ngx_event_t *ev);
+static void ngx_http_ir_access_wake(ngx_http_ir_ctx_t *ctx);
+static void ngx_http_ir_access_detach(ngx_http_ir_ctx_t *ctx);
 static void ngx_http_ir_access_cleanup(void *data);
+static ngx_int_t ngx_http_ir_access_stale(ngx_http_request_t *r,
+    ngx_http_ir_ctx_t *ctx);
 static ngx_int_t ngx_http_ir_access_decide(ngx_http_request_t *r,
     ngx_http_ir_ctx_t *ctx);
 static void ngx_http_ir_access_password_done(ngx_http_request_t *r,
@@ -39,6 +46,8 @@ static void ngx_http_ir_access_password_done(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ir_access_count(ngx_http_request_t *r,
     ngx_http_ir_ctx_t *ctx);
 static void ngx_http_ir_access_counted(void *waiter);
+static void ngx_http_ir_access_forget(ngx_http_ir_main_conf_t *mcf,
+    ngx_str_t *user);
 static ngx_int_t ngx_http_ir_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ir_access_finish(ngx_http_request_t *r,
     ngx_http_ir_ctx_t *ctx, ngx_http_ir_verdict_t *v);
@@ -51,6 +60,8 @@ static void *ngx_http_ir_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_ir_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_ir_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_ir_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_ir_geoip2(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -100,6 +111,20 @@ static ngx_command_t  ngx_http_ir_access_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_ir_main_conf_t, prefix),
+      NULL },
+
+    { ngx_string("ir_access_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_ir_cache,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ir_access_redis_notify"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ir_main_conf_t, notify),
       NULL },
 
     { ngx_string("ir_access_identity"),
@@ -244,6 +269,10 @@ ngx_http_ir_access_handler(ngx_http_request_t *r)
         return NGX_AGAIN;
     }
 
+    if (!ctx->looked_up && !ctx->lookup_failed && !ctx->decided) {
+        return ngx_http_ir_access_lookup(r, ctx);
+    }
+
     return ngx_http_ir_access_decide(r, ctx);
 }
 
@@ -329,38 +358,81 @@ ngx_http_ir_access_identify(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 static ngx_int_t
 ngx_http_ir_access_lookup(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 {
+    u_char                   *block;
+    size_t                    size;
+    ngx_int_t                 rc;
+    ngx_uint_t                gen, start;
     ngx_pool_cleanup_t       *cln;
-    ngx_http_ir_verdict_t     v;
     ngx_http_ir_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_ir_access_module);
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (ctx->waiter == NULL) {
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cln->handler = ngx_http_ir_access_cleanup;
+        cln->data = ctx;
+
+        ctx->waiter = ngx_pcalloc(r->pool, sizeof(ngx_http_ir_waiter_t));
+        if (ctx->waiter == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx->waiter->handler = ngx_http_ir_access_looked_up;
+        ctx->waiter->data = ctx;
+
+        ctx->timer.handler = ngx_http_ir_access_timeout;
+        ctx->timer.data = ctx;
+        ctx->timer.log = r->connection->log;
+
+        ctx->resume.handler = ngx_http_ir_access_resume;
+        ctx->resume.data = ctx;
+        ctx->resume.log = r->connection->log;
+
+        ctx->poll.handler = ngx_http_ir_access_poll;
+        ctx->poll.data = ctx;
+        ctx->poll.log = r->connection->log;
     }
 
-    cln->handler = ngx_http_ir_access_cleanup;
-    cln->data = ctx;
+    gen = 0;
+    start = 1;
 
-    ctx->call = ngx_http_ir_lookup_send(mcf->conn, &mcf->prefix, &ctx->user,
-                                        0, ngx_http_ir_access_reply, ctx,
-                                        r->pool);
+    if (mcf->cache) {
+        rc = ngx_http_ir_cache_get(mcf->cache, &ctx->user, mcf->redis.timeout,
+                                   &gen, &block, &size, r->pool);
 
-    if (ctx->call == NULL) {
-        ngx_http_ir_access_store_failed(&v);
-        return ngx_http_ir_access_finish(r, ctx, &v);
+        if (rc == NGX_HTTP_IR_CACHE_FRESH) {
+            ngx_http_ir_record_rebase(block, &ctx->record, r->pool);
+            ctx->looked_up = 1;
+
+            return ngx_http_ir_access_decide(r, ctx);
+        }
+
+        /* LOADING: another worker fetches it; join only a flight here */
+        start = (rc == NGX_HTTP_IR_CACHE_MISS);
     }
 
-    ctx->timer.handler = ngx_http_ir_access_timeout;
-    ctx->timer.data = ctx;
-    ctx->timer.log = r->connection->log;
+    rc = ngx_http_ir_lookup_wait(mcf, &ctx->user, start, gen, ctx->waiter,
+                                 r->connection->log);
 
-    ctx->resume.handler = ngx_http_ir_access_resume;
-    ctx->resume.data = ctx;
-    ctx->resume.log = r->connection->log;
+    if (rc == NGX_ERROR) {
+        ctx->lookup_failed = 1;
+        return ngx_http_ir_access_decide(r, ctx);
+    }
 
-    ngx_add_timer(&ctx->timer, mcf->redis.timeout);
+    if (!ctx->timer.timer_set) {
+        ngx_add_timer(&ctx->timer, mcf->redis.timeout);
+    }
+
+    if (rc == NGX_DECLINED) {
+        /* look into the cache again shortly */
+        ctx->poll_delay = ctx->poll_delay ? ngx_min(ctx->poll_delay * 2, 32)
+                                          : 1;
+        ngx_add_timer(&ctx->poll, ctx->poll_delay);
+    }
 
     ctx->waiting = 1;
 
@@ -371,43 +443,23 @@ ngx_http_ir_access_lookup(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 }
 
 
-/* called by the Redis connection, with the reply or NULL */
+/* the flight landed: the packed record, or NULL when the lookup failed */
 
 static void
-ngx_http_ir_access_reply(void *data, redisReply *reply)
+ngx_http_ir_access_looked_up(ngx_http_ir_waiter_t *w, u_char *block,
+    size_t size)
 {
-    ngx_http_ir_ctx_t *ctx = data;
+    ngx_http_ir_ctx_t *ctx = w->data;
 
-    ngx_int_t                 rc;
-    ngx_http_request_t       *r;
-    ngx_http_ir_main_conf_t  *mcf;
-
-    r = ctx->request;
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_ir_access_module);
-
-    ctx->call = NULL;
-
-    if (reply == NULL) {
-        ngx_post_event(&ctx->resume, &ngx_posted_events);
-        return;
-    }
-
-    rc = ngx_http_ir_lookup_parse(reply, &mcf->prefix, &ctx->user,
-                                  &ctx->record, r->pool, r->connection->log);
-
-    if (rc == NGX_AGAIN && !ctx->script_sent) {
-        ctx->script_sent = 1;
-        ctx->call = ngx_http_ir_lookup_send(mcf->conn, &mcf->prefix,
-                                            &ctx->user, 1,
-                                            ngx_http_ir_access_reply, ctx,
-                                            r->pool);
-        if (ctx->call) {
-            return;
-        }
-    }
-
-    if (rc == NGX_OK) {
+    if (block
+        && ngx_http_ir_record_unpack(block, size, &ctx->record,
+                                     ctx->request->pool)
+           == NGX_OK)
+    {
         ctx->looked_up = 1;
+
+    } else {
+        ctx->lookup_failed = 1;
     }
 
     ngx_post_event(&ctx->resume, &ngx_posted_events);
@@ -423,7 +475,7 @@ ngx_http_ir_access_timeout(ngx_event_t *ev)
     ngx_http_ir_main_conf_t  *mcf;
 
     if (ctx->resume.posted) {
-        /* the reply came in the same turn of the event loop */
+        /* the answer came in the same turn of the event loop */
         return;
     }
 
@@ -434,14 +486,10 @@ ngx_http_ir_access_timeout(ngx_event_t *ev)
                   "ir_access: Redis did not answer for user \"%V\" "
                   "within %Mms", &ctx->user, mcf->redis.timeout);
 
-    if (ctx->call) {
-        ngx_http_ir_redis_detach(ctx->call);
-        ctx->call = NULL;
-    }
+    ngx_http_ir_access_detach(ctx);
 
-    if (ctx->lockout) {
-        ctx->lockout->waiter = NULL;
-        ctx->lockout = NULL;
+    if (!ctx->looked_up) {
+        ctx->lookup_failed = 1;
     }
 
     ngx_http_ir_redis_check(mcf->conn);
@@ -450,22 +498,46 @@ ngx_http_ir_access_timeout(ngx_event_t *ev)
 }
 
 
-/* the lookup is over: run the request's phases again, from the event loop */
+/* the wait is over: run the request's phases again, from the event loop */
 
 static void
 ngx_http_ir_access_resume(ngx_event_t *ev)
 {
     ngx_http_ir_ctx_t *ctx = ev->data;
 
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
+    if (ctx->poll.timer_set) {
+        ngx_del_timer(&ctx->poll);
+    }
+
+    ngx_http_ir_access_wake(ctx);
+}
+
+
+/* another worker's lookup of the same user may have landed by now */
+
+static void
+ngx_http_ir_access_poll(ngx_event_t *ev)
+{
+    ngx_http_ir_ctx_t *ctx = ev->data;
+
+    ngx_http_ir_lookup_leave(ctx->waiter);
+
+    ngx_http_ir_access_wake(ctx);
+}
+
+
+static void
+ngx_http_ir_access_wake(ngx_http_ir_ctx_t *ctx)
+{
     ngx_connection_t    *c;
     ngx_http_request_t  *r;
 
     r = ctx->request;
     c = r->connection;
-
-    if (ctx->timer.timer_set) {
-        ngx_del_timer(&ctx->timer);
-    }
 
     ctx->waiting = 0;
 
@@ -479,20 +551,32 @@ ngx_http_ir_access_resume(ngx_event_t *ev)
 }
 
 
-static void
-ngx_http_ir_access_cleanup(void *data)
-{
-    ngx_http_ir_ctx_t *ctx = data;
+/* whatever the request waits on forgets it */
 
-    if (ctx->call) {
-        ngx_http_ir_redis_detach(ctx->call);
-        ctx->call = NULL;
+static void
+ngx_http_ir_access_detach(ngx_http_ir_ctx_t *ctx)
+{
+    if (ctx->waiter) {
+        ngx_http_ir_lookup_leave(ctx->waiter);
     }
 
     if (ctx->lockout) {
         ctx->lockout->waiter = NULL;
         ctx->lockout = NULL;
     }
+
+    if (ctx->poll.timer_set) {
+        ngx_del_timer(&ctx->poll);
+    }
+}
+
+
+static void
+ngx_http_ir_access_cleanup(void *data)
+{
+    ngx_http_ir_ctx_t *ctx = data;
+
+    ngx_http_ir_access_detach(ctx);
 
     if (ctx->timer.timer_set) {
         ngx_del_timer(&ctx->timer);
@@ -501,6 +585,42 @@ ngx_http_ir_access_cleanup(void *data)
     if (ctx->resume.posted) {
         ngx_delete_posted_event(&ctx->resume);
     }
+}
+
+
+/*
+ * Redis failed or is too slow: a cached record younger than ttl + stale
+ * still decides, so that a short outage refuses nobody it should not.
+ */
+
+static ngx_int_t
+ngx_http_ir_access_stale(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
+{
+    u_char                   *block;
+    size_t                    size;
+    ngx_msec_t                age;
+    ngx_http_ir_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_ir_access_module);
+
+    if (mcf->cache == NULL
+        || ngx_http_ir_cache_get_stale(mcf->cache, &ctx->user, &block,
+                                       &size, &age, r->pool)
+           != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_ir_record_rebase(block, &ctx->record, r->pool);
+
+    ctx->looked_up = 1;
+    ctx->stale = 1;
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "ir_access: Redis is unavailable; deciding for user \"%V\" "
+                  "with cached data %Mms old (stale)", &ctx->user, age);
+
+    return NGX_OK;
 }
 
 
@@ -518,13 +638,13 @@ ngx_http_ir_access_decide(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
                ? NGX_OK : (ngx_int_t) ngx_http_ir_response_status(ctx->reason);
     }
 
-    if (!ctx->looked_up) {
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_ir_access_module);
+
+    if (!ctx->looked_up && ngx_http_ir_access_stale(r, ctx) != NGX_OK) {
         ngx_http_ir_access_store_failed(&v);
         return ngx_http_ir_access_finish(r, ctx, &v);
     }
-
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_ir_access_module);
 
     facts.cert_sha256 = ctx->cert_sha256.data;
     facts.sockaddr = r->connection->sockaddr;
@@ -591,6 +711,7 @@ ngx_http_ir_access_decide(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
     {
         ngx_http_ir_lockout_reset(mcf->conn, &mcf->prefix, &ctx->user,
                                   r->connection->log);
+        ngx_http_ir_access_forget(mcf, &ctx->user);
         ctx->record.user.fails = 0;
     }
 
@@ -637,6 +758,8 @@ ngx_http_ir_access_count(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
         return NGX_DECLINED;
     }
 
+    ngx_http_ir_access_forget(mcf, &ctx->user);
+
     ngx_add_timer(&ctx->timer, mcf->redis.timeout);
     ctx->waiting = 1;
 
@@ -652,6 +775,20 @@ ngx_http_ir_access_counted(void *waiter)
     ctx->lockout = NULL;
 
     ngx_post_event(&ctx->resume, &ngx_posted_events);
+}
+
+
+/*
+ * The module changed the user's failure count (or status) in Redis: the
+ * cached record is dropped, so that the next request reads what it wrote.
+ */
+
+static void
+ngx_http_ir_access_forget(ngx_http_ir_main_conf_t *mcf, ngx_str_t *user)
+{
+    if (mcf->cache) {
+        ngx_http_ir_cache_drop_user(mcf->cache, user);
+    }
 }
 
 
@@ -747,6 +884,8 @@ ngx_http_ir_header_filter(ngx_http_request_t *r)
                               &ctx->user);
             }
 
+            ngx_http_ir_access_forget(mcf, &ctx->user);
+
             return ngx_http_next_header_filter(r);
         }
     }
@@ -756,6 +895,7 @@ ngx_http_ir_header_filter(ngx_http_request_t *r)
     {
         ngx_http_ir_lockout_reset(mcf->conn, &mcf->prefix, &ctx->user,
                                   r->connection->log);
+        ngx_http_ir_access_forget(mcf, &ctx->user);
         ctx->record.user.fails = 0;
     }
 
@@ -813,6 +953,7 @@ ngx_http_ir_create_main_conf(ngx_conf_t *cf)
      */
 
     mcf->redis.timeout = NGX_CONF_UNSET_MSEC;
+    mcf->notify = NGX_CONF_UNSET;
 
     return mcf;
 }
@@ -824,6 +965,14 @@ ngx_http_ir_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_ir_main_conf_t *mcf = conf;
 
     ngx_conf_init_msec_value(mcf->redis.timeout, 500);
+    ngx_conf_init_value(mcf->notify, 0);
+
+    if (mcf->notify && mcf->cache == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"ir_access_redis_notify\" requires "
+                           "\"ir_access_cache\"");
+        return NGX_CONF_ERROR;
+    }
 
     if (mcf->prefix.data == NULL) {
         ngx_str_set(&mcf->prefix, "ir:");
@@ -937,6 +1086,20 @@ ngx_http_ir_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     return ngx_http_ir_redis_parse(cf, cf->args->elts, cf->args->nelts,
                                    &mcf->redis);
+}
+
+
+static char *
+ngx_http_ir_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ir_main_conf_t *mcf = conf;
+
+    if (mcf->cache) {
+        return "is duplicate";
+    }
+
+    return ngx_http_ir_cache_conf(cf, cf->args->elts, cf->args->nelts,
+                                  &mcf->cache);
 }
 
 

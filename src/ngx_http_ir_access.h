@@ -12,6 +12,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_ir_cache.h"
 #include "ngx_http_ir_decision.h"
 #include "ngx_http_ir_geoip.h"
 #include "ngx_http_ir_lockout.h"
@@ -22,6 +23,8 @@ typedef struct {
     ngx_http_ir_redis_conf_t       redis;
     ngx_str_t                      prefix;
     MMDB_s                        *geoip;
+    ngx_http_ir_cache_t           *cache;
+    ngx_flag_t                     notify;
     ngx_http_ir_redis_t           *conn;          /* this worker's */
 } ngx_http_ir_main_conf_t;
 
@@ -37,14 +40,19 @@ typedef struct {
 } ngx_http_ir_loc_conf_t;
 
 
+typedef struct ngx_http_ir_waiter_s  ngx_http_ir_waiter_t;
+
+
 /* a request's decision, kept in its module context */
 
 typedef struct {
     ngx_http_request_t            *request;
-    ngx_http_ir_redis_call_t      *call;          /* the lookup in flight */
     ngx_http_ir_lockout_t         *lockout;       /* a count in flight */
     ngx_event_t                    timer;         /* the Redis timeout */
     ngx_event_t                    resume;        /* posted when it ends */
+    ngx_event_t                    poll;          /* another worker looks */
+    ngx_msec_t                     poll_delay;
+    ngx_http_ir_waiter_t          *waiter;        /* on a lookup */
 
     ngx_uint_t                     reason;
     ngx_uint_t                     password;      /* what the check found */
@@ -64,7 +72,8 @@ typedef struct {
     unsigned                       waiting:1;
     unsigned                       looked_up:1;
     unsigned                       decided:1;
-    unsigned                       script_sent:1;
+    unsigned                       lookup_failed:1;
+    unsigned                       stale:1;
     unsigned                       fail_counted:1;
 } ngx_http_ir_ctx_t;
 

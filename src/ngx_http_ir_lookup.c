@@ -2,6 +2,13 @@
 /*
  * ir-access: fetching a user's record from Redis in one round trip.
  *
+ * Requests for one user that arrive while a lookup of that user is in
+ * flight wait for it instead of sending their own (a "flight" per user
+ * and worker; the shared cache keeps other workers from starting theirs).
+ * The flight belongs to the worker, not to a request: it outlives a
+ * client that leaves, fills the cache, and hands every waiter the packed
+ * record.
+ *
  * A server-side script reads the user's hash and allowlist, and the
  * organisation's hash and scopes that the user's "org" field names, so
  * that every later step of the decision has its data without another
@@ -17,7 +24,9 @@
 #include <openssl/sha.h>
 
 #include "ngx_http_ir_addr.h"
+#include "ngx_http_ir_cache.h"
 #include "ngx_http_ir_lookup.h"
+#include "ngx_http_ir_record.h"
 
 
 /* bounds on what a record may hold, far above any real contract's */
@@ -35,6 +44,32 @@ typedef struct {
     ngx_str_t                      name;
     ngx_uint_t                     offset;
 } ngx_http_ir_field_t;
+
+
+typedef struct {
+    ngx_queue_t                    queue;         /* in the worker's */
+    ngx_queue_t                    waiters;
+    ngx_http_ir_main_conf_t       *mcf;
+    ngx_http_ir_redis_call_t      *call;
+    ngx_pool_t                    *pool;
+    ngx_uint_t                     gen;
+    unsigned                       script_sent:1;
+    ngx_str_t                      name;
+    u_char                         name_data[64];
+} ngx_http_ir_flight_t;
+
+
+static ngx_http_ir_flight_t *ngx_http_ir_lookup_flight(ngx_str_t *name);
+static void ngx_http_ir_lookup_reply(void *data, redisReply *reply);
+static void ngx_http_ir_lookup_land(ngx_http_ir_flight_t *flight,
+    u_char *block, size_t size);
+static ngx_http_ir_redis_call_t *ngx_http_ir_lookup_send(
+    ngx_http_ir_redis_t *redis, ngx_str_t *prefix, ngx_str_t *name,
+    ngx_uint_t full, ngx_http_ir_redis_handler_pt handler, void *data,
+    ngx_pool_t *pool);
+static ngx_int_t ngx_http_ir_lookup_parse(redisReply *reply,
+    ngx_str_t *prefix, ngx_str_t *name, ngx_http_ir_record_t *rec,
+    ngx_pool_t *pool, ngx_log_t *log);
 
 
 static ngx_int_t ngx_http_ir_lookup_type(redisReply *type, const char *kind,
@@ -85,6 +120,9 @@ static const char  ngx_http_ir_lookup_script[] =
 
 static u_char  ngx_http_ir_lookup_sha1[SHA_DIGEST_LENGTH * 2];
 
+/* this worker's flights */
+static ngx_queue_t  ngx_http_ir_flights;
+
 
 static ngx_http_ir_field_t  ngx_http_ir_user_fields[] = {
     { ngx_string("org"), offsetof(ngx_http_ir_user_t, org) },
@@ -124,7 +162,208 @@ ngx_http_ir_lookup_init(ngx_log_t *log)
 
     ngx_hex_dump(ngx_http_ir_lookup_sha1, md, SHA_DIGEST_LENGTH);
 
+    ngx_queue_init(&ngx_http_ir_flights);
+
     return NGX_OK;
+}
+
+
+/*
+ * Joins this worker's flight for the user, or, with "start", starts one.
+ * NGX_OK: the waiter's handler will be called; NGX_DECLINED: no flight and
+ * none started; NGX_ERROR: Redis cannot take the lookup now.
+ */
+
+ngx_int_t
+ngx_http_ir_lookup_wait(ngx_http_ir_main_conf_t *mcf, ngx_str_t *name,
+    ngx_uint_t start, ngx_uint_t gen, ngx_http_ir_waiter_t *w,
+    ngx_log_t *log)
+{
+    ngx_http_ir_flight_t  *flight;
+
+    flight = ngx_http_ir_lookup_flight(name);
+
+    if (flight == NULL) {
+
+        if (!start) {
+            return NGX_DECLINED;
+        }
+
+        if (name->len > sizeof(flight->name_data)) {
+            return NGX_ERROR;
+        }
+
+        flight = ngx_alloc(sizeof(ngx_http_ir_flight_t), log);
+        if (flight == NULL) {
+            return NGX_ERROR;
+        }
+
+        flight->pool = ngx_create_pool(4096, ngx_cycle->log);
+        if (flight->pool == NULL) {
+            ngx_free(flight);
+            return NGX_ERROR;
+        }
+
+        flight->mcf = mcf;
+        flight->gen = gen;
+        flight->script_sent = 0;
+        flight->name.data = flight->name_data;
+        flight->name.len = name->len;
+        ngx_memcpy(flight->name_data, name->data, name->len);
+        ngx_queue_init(&flight->waiters);
+
+        flight->call = ngx_http_ir_lookup_send(mcf->conn, &mcf->prefix,
+                                               &flight->name, 0,
+                                               ngx_http_ir_lookup_reply,
+                                               flight, flight->pool);
+        if (flight->call == NULL) {
+            ngx_destroy_pool(flight->pool);
+            ngx_free(flight);
+
+            if (mcf->cache) {
+                ngx_http_ir_cache_release(mcf->cache, name);
+            }
+
+            return NGX_ERROR;
+        }
+
+        ngx_queue_insert_tail(&ngx_http_ir_flights, &flight->queue);
+    }
+
+    ngx_queue_insert_tail(&flight->waiters, &w->queue);
+    w->flight = flight;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_ir_lookup_leave(ngx_http_ir_waiter_t *w)
+{
+    if (w->flight) {
+        ngx_queue_remove(&w->queue);
+        w->flight = NULL;
+    }
+}
+
+
+static ngx_http_ir_flight_t *
+ngx_http_ir_lookup_flight(ngx_str_t *name)
+{
+    ngx_queue_t           *q;
+    ngx_http_ir_flight_t  *flight;
+
+    for (q = ngx_queue_head(&ngx_http_ir_flights);
+         q != ngx_queue_sentinel(&ngx_http_ir_flights);
+         q = ngx_queue_next(q))
+    {
+        flight = ngx_queue_data(q, ngx_http_ir_flight_t, queue);
+
+        if (flight->name.len == name->len
+            && ngx_strncmp(flight->name.data, name->data, name->len) == 0)
+        {
+            return flight;
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_ir_lookup_reply(void *data, redisReply *reply)
+{
+    ngx_http_ir_flight_t *flight = data;
+
+    u_char                   *block;
+    size_t                    size;
+    ngx_int_t                 rc;
+    ngx_str_t                 org;
+    ngx_http_ir_record_t      rec;
+    ngx_http_ir_main_conf_t  *mcf;
+
+    mcf = flight->mcf;
+    flight->call = NULL;
+
+    if (reply == NULL) {
+        goto failed;
+    }
+
+    rc = ngx_http_ir_lookup_parse(reply, &mcf->prefix, &flight->name, &rec,
+                                  flight->pool, ngx_cycle->log);
+
+    if (rc == NGX_AGAIN && !flight->script_sent) {
+        flight->script_sent = 1;
+        flight->call = ngx_http_ir_lookup_send(mcf->conn, &mcf->prefix,
+                                               &flight->name, 1,
+                                               ngx_http_ir_lookup_reply,
+                                               flight, flight->pool);
+        if (flight->call) {
+            return;
+        }
+    }
+
+    if (rc != NGX_OK) {
+        goto failed;
+    }
+
+    size = ngx_http_ir_record_size(&rec);
+
+    block = ngx_palloc(flight->pool, size);
+    if (block == NULL) {
+        goto failed;
+    }
+
+    ngx_http_ir_record_pack(&rec, block);
+
+    if (mcf->cache) {
+        org = rec.user.org;
+
+        if (!rec.user.found || org.data == NULL) {
+            ngx_str_null(&org);
+        }
+
+        ngx_http_ir_cache_put(mcf->cache, &flight->name, flight->gen, &org,
+                              block, size, ngx_cycle->log);
+    }
+
+    ngx_http_ir_lookup_land(flight, block, size);
+
+    return;
+
+failed:
+
+    if (mcf->cache) {
+        ngx_http_ir_cache_release(mcf->cache, &flight->name);
+    }
+
+    ngx_http_ir_lookup_land(flight, NULL, 0);
+}
+
+
+/* every waiter has the record (or the failure) before the flight ends */
+
+static void
+ngx_http_ir_lookup_land(ngx_http_ir_flight_t *flight, u_char *block,
+    size_t size)
+{
+    ngx_queue_t           *q;
+    ngx_http_ir_waiter_t  *w;
+
+    ngx_queue_remove(&flight->queue);
+
+    while (!ngx_queue_empty(&flight->waiters)) {
+        q = ngx_queue_head(&flight->waiters);
+        ngx_queue_remove(q);
+
+        w = ngx_queue_data(q, ngx_http_ir_waiter_t, queue);
+        w->flight = NULL;
+
+        w->handler(w, block, size);
+    }
+
+    ngx_destroy_pool(flight->pool);
+    ngx_free(flight);
 }
 
 
@@ -133,7 +372,7 @@ ngx_http_ir_lookup_init(ngx_log_t *log)
  * after Redis said NOSCRIPT (a new server, or SCRIPT FLUSH).
  */
 
-ngx_http_ir_redis_call_t *
+static ngx_http_ir_redis_call_t *
 ngx_http_ir_lookup_send(ngx_http_ir_redis_t *redis, ngx_str_t *prefix,
     ngx_str_t *name, ngx_uint_t full, ngx_http_ir_redis_handler_pt handler,
     void *data, ngx_pool_t *pool)
@@ -183,7 +422,7 @@ ngx_http_ir_lookup_send(ngx_http_ir_redis_t *redis, ngx_str_t *prefix,
  * script yet, NGX_ERROR when Redis failed.
  */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_ir_lookup_parse(redisReply *reply, ngx_str_t *prefix,
     ngx_str_t *name, ngx_http_ir_record_t *rec, ngx_pool_t *pool,
     ngx_log_t *log)

@@ -11,17 +11,28 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include "ngx_http_ir_access.h"
 #include "ngx_http_ir_decision.h"
 #include "ngx_http_ir_redis.h"
 
 
+/* called with the packed record, or with NULL when the lookup failed */
+typedef void (*ngx_http_ir_waiter_pt)(ngx_http_ir_waiter_t *w,
+    u_char *block, size_t size);
+
+struct ngx_http_ir_waiter_s {
+    ngx_queue_t                    queue;
+    void                          *flight;        /* NULL: not waiting */
+    ngx_http_ir_waiter_pt          handler;
+    void                          *data;
+};
+
+
 ngx_int_t ngx_http_ir_lookup_init(ngx_log_t *log);
-ngx_http_ir_redis_call_t *ngx_http_ir_lookup_send(ngx_http_ir_redis_t *redis,
-    ngx_str_t *prefix, ngx_str_t *name, ngx_uint_t full,
-    ngx_http_ir_redis_handler_pt handler, void *data, ngx_pool_t *pool);
-ngx_int_t ngx_http_ir_lookup_parse(redisReply *reply, ngx_str_t *prefix,
-    ngx_str_t *name, ngx_http_ir_record_t *rec, ngx_pool_t *pool,
-    ngx_log_t *log);
+ngx_int_t ngx_http_ir_lookup_wait(ngx_http_ir_main_conf_t *mcf,
+    ngx_str_t *name, ngx_uint_t start, ngx_uint_t gen,
+    ngx_http_ir_waiter_t *w, ngx_log_t *log);
+void ngx_http_ir_lookup_leave(ngx_http_ir_waiter_t *w);
 
 
 #endif /* _NGX_HTTP_IR_LOOKUP_H_INCLUDED_ */

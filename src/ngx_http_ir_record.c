@@ -1,0 +1,183 @@
+
+/*
+ * ir-access: a user's record packed into one block.
+ *
+ * The block is the record's image, followed by its allowlist, its
+ * organisation's scopes and all its strings; pointers in the image are
+ * offsets into the block, plus one, so that an absent string (NULL) stays
+ * absent.  A request unpacks a block with one copy into its pool and a
+ * pass over the pointers: the allowlist is parsed once, when the record
+ * is fetched, not on every request that uses it.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_ir_record.h"
+
+
+#define ngx_http_ir_record_align(n)  ngx_align(n, sizeof(void *))
+
+
+static ngx_uint_t  ngx_http_ir_record_strings[] = {
+    offsetof(ngx_http_ir_record_t, user.org),
+    offsetof(ngx_http_ir_record_t, user.status),
+    offsetof(ngx_http_ir_record_t, user.cert),
+    offsetof(ngx_http_ir_record_t, user.password),
+    offsetof(ngx_http_ir_record_t, user.unit),
+    offsetof(ngx_http_ir_record_t, user.scopes),
+    offsetof(ngx_http_ir_record_t, org.status),
+    offsetof(ngx_http_ir_record_t, org.name),
+    offsetof(ngx_http_ir_record_t, org.contract),
+    offsetof(ngx_http_ir_record_t, org.env),
+    offsetof(ngx_http_ir_record_t, org.valid_from),
+    offsetof(ngx_http_ir_record_t, org.valid_to),
+    offsetof(ngx_http_ir_record_t, org.countries)
+};
+
+#define NGX_HTTP_IR_RECORD_STRINGS                                          \
+    (sizeof(ngx_http_ir_record_strings) / sizeof(ngx_uint_t))
+
+
+static u_char *ngx_http_ir_record_put(u_char *block, u_char *p,
+    ngx_str_t *s);
+
+
+size_t
+ngx_http_ir_record_size(ngx_http_ir_record_t *rec)
+{
+    size_t       size;
+    ngx_str_t   *s;
+    ngx_uint_t   i;
+
+    size = ngx_http_ir_record_align(sizeof(ngx_http_ir_record_t));
+    size += ngx_http_ir_record_align(rec->user.ips.nelts
+                                     * sizeof(ngx_cidr_t));
+    size += rec->org.scopes.nelts * sizeof(ngx_str_t);
+
+    for (i = 0; i < NGX_HTTP_IR_RECORD_STRINGS; i++) {
+        s = (ngx_str_t *) ((u_char *) rec + ngx_http_ir_record_strings[i]);
+        size += s->len;
+    }
+
+    s = rec->org.scopes.elts;
+
+    for (i = 0; i < rec->org.scopes.nelts; i++) {
+        size += s[i].len;
+    }
+
+    return size;
+}
+
+
+void
+ngx_http_ir_record_pack(ngx_http_ir_record_t *rec, u_char *block)
+{
+    u_char                *p;
+    ngx_str_t             *s, *scope;
+    ngx_uint_t             i;
+    ngx_http_ir_record_t  *image;
+
+    image = (ngx_http_ir_record_t *) block;
+    *image = *rec;
+
+    p = block + ngx_http_ir_record_align(sizeof(ngx_http_ir_record_t));
+
+    image->user.ips.elts = (void *) (p - block + 1);
+    image->user.ips.nalloc = rec->user.ips.nelts;
+    image->user.ips.pool = NULL;
+    p = ngx_cpymem(p, rec->user.ips.elts,
+                   rec->user.ips.nelts * sizeof(ngx_cidr_t));
+    p = block + ngx_http_ir_record_align(p - block);
+
+    scope = (ngx_str_t *) p;
+    image->org.scopes.elts = (void *) (p - block + 1);
+    image->org.scopes.nalloc = rec->org.scopes.nelts;
+    image->org.scopes.pool = NULL;
+    p += rec->org.scopes.nelts * sizeof(ngx_str_t);
+
+    s = rec->org.scopes.elts;
+
+    for (i = 0; i < rec->org.scopes.nelts; i++) {
+        scope[i].len = s[i].len;
+        p = ngx_http_ir_record_put(block, p, &scope[i]);
+        ngx_memcpy(block + (uintptr_t) scope[i].data - 1, s[i].data,
+                   s[i].len);
+    }
+
+    for (i = 0; i < NGX_HTTP_IR_RECORD_STRINGS; i++) {
+        s = (ngx_str_t *) ((u_char *) image + ngx_http_ir_record_strings[i]);
+
+        if (s->data == NULL) {
+            continue;
+        }
+
+        ngx_memcpy(p, s->data, s->len);
+        s->data = (u_char *) (p - block + 1);
+        p += s->len;
+    }
+}
+
+
+/* a scope's string goes where p points, and its pointer becomes an offset */
+
+static u_char *
+ngx_http_ir_record_put(u_char *block, u_char *p, ngx_str_t *s)
+{
+    s->data = (u_char *) (p - block + 1);
+
+    return p + s->len;
+}
+
+
+ngx_int_t
+ngx_http_ir_record_unpack(u_char *block, size_t size,
+    ngx_http_ir_record_t *rec, ngx_pool_t *pool)
+{
+    u_char  *copy;
+
+    copy = ngx_palloc(pool, size);
+    if (copy == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(copy, block, size);
+
+    ngx_http_ir_record_rebase(copy, rec, pool);
+
+    return NGX_OK;
+}
+
+
+/* a block that is the request's own copy: only its pointers are set */
+
+void
+ngx_http_ir_record_rebase(u_char *copy, ngx_http_ir_record_t *rec,
+    ngx_pool_t *pool)
+{
+    ngx_str_t   *s;
+    ngx_uint_t   i;
+
+    *rec = *(ngx_http_ir_record_t *) copy;
+
+    for (i = 0; i < NGX_HTTP_IR_RECORD_STRINGS; i++) {
+        s = (ngx_str_t *) ((u_char *) rec + ngx_http_ir_record_strings[i]);
+
+        if (s->data) {
+            s->data = copy + (uintptr_t) s->data - 1;
+        }
+    }
+
+    rec->user.ips.elts = copy + (uintptr_t) rec->user.ips.elts - 1;
+    rec->user.ips.pool = pool;
+
+    rec->org.scopes.elts = copy + (uintptr_t) rec->org.scopes.elts - 1;
+    rec->org.scopes.pool = pool;
+
+    s = rec->org.scopes.elts;
+
+    for (i = 0; i < rec->org.scopes.nelts; i++) {
+        s[i].data = copy + (uintptr_t) s[i].data - 1;
+    }
+}
