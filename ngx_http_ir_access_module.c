@@ -16,6 +16,7 @@
 #include "ngx_http_ir_identity.h"
 #include "ngx_http_ir_lockout.h"
 #include "ngx_http_ir_lookup.h"
+#include "ngx_http_ir_notify.h"
 #include "ngx_http_ir_password.h"
 #include "ngx_http_ir_record.h"
 #include "ngx_http_ir_response.h"
@@ -1362,6 +1363,12 @@ ngx_http_ir_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    /* one subscriber per host is enough: the cache is shared */
+
+    if (mcf->notify && ngx_worker == 0) {
+        return ngx_http_ir_notify_start(mcf, cycle);
+    }
+
     return NGX_OK;
 }
 
@@ -1373,6 +1380,8 @@ ngx_http_ir_exit_process(ngx_cycle_t *cycle)
 
     mcf = ngx_http_cycle_get_module_main_conf(cycle,
                                               ngx_http_ir_access_module);
+
+    ngx_http_ir_notify_stop();
 
     if (mcf && mcf->conn) {
         ngx_http_ir_redis_destroy(mcf->conn);

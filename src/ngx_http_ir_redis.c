@@ -33,6 +33,9 @@ struct ngx_http_ir_redis_s {
     ngx_msec_t                     retry_at;
     ngx_uint_t                     failures;
 
+    /* a subscription's handler, called for every message */
+    ngx_http_ir_redis_call_t       subscription;
+
     /* AUTH or SELECT failed: what was pipelined behind them is void */
     unsigned                       refused:1;
 };
@@ -45,6 +48,8 @@ static void ngx_http_ir_redis_handshake(ngx_http_ir_redis_t *redis);
 static void ngx_http_ir_redis_handshake_handler(void *data,
     redisReply *reply);
 static void ngx_http_ir_redis_reply(redisAsyncContext *ac, void *reply,
+    void *privdata);
+static void ngx_http_ir_redis_message(redisAsyncContext *ac, void *reply,
     void *privdata);
 static void ngx_http_ir_redis_connected(const redisAsyncContext *ac,
     int status);
@@ -233,6 +238,35 @@ ngx_http_ir_redis_command(ngx_http_ir_redis_t *redis,
     }
 
     return call;
+}
+
+
+/*
+ * (P)SUBSCRIBE: the handler gets every message on the connection, and
+ * NULL once when the connection is gone, after which the caller
+ * subscribes again.
+ */
+
+ngx_int_t
+ngx_http_ir_redis_subscribe(ngx_http_ir_redis_t *redis,
+    ngx_http_ir_redis_handler_pt handler, void *data, int argc,
+    const char **argv, const size_t *argvlen)
+{
+    if (redis->ac == NULL && ngx_http_ir_redis_connect(redis) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    redis->subscription.handler = handler;
+    redis->subscription.data = data;
+
+    if (redisAsyncCommandArgv(redis->ac, ngx_http_ir_redis_message,
+                              &redis->subscription, argc, argv, argvlen)
+        != REDIS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -485,6 +519,21 @@ ngx_http_ir_redis_reply(redisAsyncContext *ac, void *reply, void *privdata)
     }
 
     ngx_free(call);
+}
+
+
+static void
+ngx_http_ir_redis_message(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    ngx_http_ir_redis_call_t *call = privdata;
+
+    if (reply) {
+        ((ngx_http_ir_redis_t *) ac->data)->failures = 0;
+    }
+
+    if (call->data) {
+        call->handler(call->data, reply);
+    }
 }
 
 

@@ -55,6 +55,9 @@ void ngx_http_ir_redis_destroy(ngx_http_ir_redis_t *redis);
 ngx_http_ir_redis_call_t *ngx_http_ir_redis_command(ngx_http_ir_redis_t *redis,
     ngx_http_ir_redis_handler_pt handler, void *data, int argc,
     const char **argv, const size_t *argvlen);
+ngx_int_t ngx_http_ir_redis_subscribe(ngx_http_ir_redis_t *redis,
+    ngx_http_ir_redis_handler_pt handler, void *data, int argc,
+    const char **argv, const size_t *argvlen);
 void ngx_http_ir_redis_check(ngx_http_ir_redis_t *redis);
 
 
