@@ -30,6 +30,8 @@ static ngx_int_t ngx_http_ir_access_identify(ngx_http_request_t *r,
     ngx_http_ir_ctx_t *ctx);
 static ngx_int_t ngx_http_ir_access_lookup(ngx_http_request_t *r,
     ngx_http_ir_ctx_t *ctx);
+static ngx_int_t ngx_http_ir_access_prepare(ngx_http_request_t *r,
+    ngx_http_ir_ctx_t *ctx);
 static void ngx_http_ir_access_looked_up(ngx_http_ir_waiter_t *w,
     u_char *block, size_t size);
 static void ngx_http_ir_access_timeout(ngx_event_t *ev);
@@ -327,6 +329,7 @@ ngx_http_ir_access_identify(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 
     ctx->cert_sha256.data = peer->cert_sha256;
     ctx->cert_sha256.len = NGX_HTTP_IR_SHA256_HEX;
+    ctx->cert_digest = peer->cert_digest;
 
     if (lcf->identity == NULL) {
 
@@ -363,40 +366,9 @@ ngx_http_ir_access_lookup(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
     size_t                    size;
     ngx_int_t                 rc;
     ngx_uint_t                gen, start;
-    ngx_pool_cleanup_t       *cln;
     ngx_http_ir_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_ir_access_module);
-
-    if (ctx->waiter == NULL) {
-        cln = ngx_pool_cleanup_add(r->pool, 0);
-        if (cln == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        cln->handler = ngx_http_ir_access_cleanup;
-        cln->data = ctx;
-
-        ctx->waiter = ngx_pcalloc(r->pool, sizeof(ngx_http_ir_waiter_t));
-        if (ctx->waiter == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ctx->waiter->handler = ngx_http_ir_access_looked_up;
-        ctx->waiter->data = ctx;
-
-        ctx->timer.handler = ngx_http_ir_access_timeout;
-        ctx->timer.data = ctx;
-        ctx->timer.log = r->connection->log;
-
-        ctx->resume.handler = ngx_http_ir_access_resume;
-        ctx->resume.data = ctx;
-        ctx->resume.log = r->connection->log;
-
-        ctx->poll.handler = ngx_http_ir_access_poll;
-        ctx->poll.data = ctx;
-        ctx->poll.log = r->connection->log;
-    }
 
     gen = 0;
     start = 1;
@@ -414,6 +386,10 @@ ngx_http_ir_access_lookup(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 
         /* LOADING: another worker fetches it; join only a flight here */
         start = (rc == NGX_HTTP_IR_CACHE_MISS);
+    }
+
+    if (ngx_http_ir_access_prepare(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     rc = ngx_http_ir_lookup_wait(mcf, &ctx->user, start, gen, ctx->waiter,
@@ -441,6 +417,52 @@ ngx_http_ir_access_lookup(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
     r->read_event_handler = ngx_http_test_reading;
 
     return NGX_AGAIN;
+}
+
+
+/*
+ * What a request needs to wait on Redis: set up only when it does, so
+ * that a cache hit is decided without any of it.
+ */
+
+static ngx_int_t
+ngx_http_ir_access_prepare(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    if (ctx->waiter) {
+        return NGX_OK;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_ir_access_cleanup;
+    cln->data = ctx;
+
+    ctx->waiter = ngx_pcalloc(r->pool, sizeof(ngx_http_ir_waiter_t));
+    if (ctx->waiter == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->waiter->handler = ngx_http_ir_access_looked_up;
+    ctx->waiter->data = ctx;
+
+    ctx->timer.handler = ngx_http_ir_access_timeout;
+    ctx->timer.data = ctx;
+    ctx->timer.log = r->connection->log;
+
+    ctx->resume.handler = ngx_http_ir_access_resume;
+    ctx->resume.data = ctx;
+    ctx->resume.log = r->connection->log;
+
+    ctx->poll.handler = ngx_http_ir_access_poll;
+    ctx->poll.data = ctx;
+    ctx->poll.log = r->connection->log;
+
+    return NGX_OK;
 }
 
 
@@ -647,7 +669,7 @@ ngx_http_ir_access_decide(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
         return ngx_http_ir_access_finish(r, ctx, &v);
     }
 
-    facts.cert_sha256 = ctx->cert_sha256.data;
+    facts.cert_digest = ctx->cert_digest;
     facts.sockaddr = r->connection->sockaddr;
 
     if (mcf->geoip && ctx->country.data == NULL) {
@@ -745,6 +767,10 @@ ngx_http_ir_access_count(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
     mcf = ngx_http_get_module_main_conf(r, ngx_http_ir_access_module);
+
+    if (ngx_http_ir_access_prepare(r, ctx) != NGX_OK) {
+        return NGX_DECLINED;
+    }
 
     ctx->lockout = ngx_http_ir_lockout_count(mcf->conn, &mcf->prefix,
                                              &ctx->user, &lcf->lockout,
@@ -852,18 +878,20 @@ ngx_http_ir_header_filter(ngx_http_request_t *r)
     ngx_http_ir_loc_conf_t   *lcf;
     ngx_http_ir_main_conf_t  *mcf;
 
-    if (r != r->main) {
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
+
+    if (lcf->lockout_status == NULL
+        || lcf->lockout.limit == 0
+        || r != r->main)
+    {
         return ngx_http_next_header_filter(r);
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_ir_access_module);
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
 
     if (ctx == NULL
         || ctx->reason != NGX_HTTP_IR_ALLOW
-        || !ctx->decided
-        || lcf->lockout_status == NULL
-        || lcf->lockout.limit == 0)
+        || !ctx->decided)
     {
         return ngx_http_next_header_filter(r);
     }

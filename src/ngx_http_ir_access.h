@@ -68,6 +68,7 @@ typedef struct {
     ngx_str_t                      decision;
     ngx_str_t                      reason_name;
     ngx_str_t                      cert_sha256;
+    u_char                        *cert_digest;
 
     unsigned                       waiting:1;
     unsigned                       looked_up:1;

@@ -13,10 +13,9 @@
 
 #include "ngx_http_ir_decision.h"
 #include "ngx_http_ir_addr.h"
-#include "ngx_http_ir_identity.h"
 
 
-static ngx_int_t ngx_http_ir_pin_match(ngx_str_t *pins, u_char *sha256);
+static ngx_int_t ngx_http_ir_pin_match(ngx_array_t *pins, u_char *digest);
 static ngx_int_t ngx_http_ir_contract_dates(ngx_http_ir_org_t *org,
     ngx_uint_t today, ngx_http_ir_verdict_t *v);
 static ngx_int_t ngx_http_ir_grant(ngx_http_ir_record_t *rec, ngx_str_t *grant,
@@ -89,7 +88,7 @@ ngx_http_ir_decide(ngx_http_ir_policy_t *policy, ngx_http_ir_facts_t *facts,
     /* 3: the certificate is one of the user's */
 
     if (policy->cert_pin
-        && ngx_http_ir_pin_match(&user->cert, facts->cert_sha256) != NGX_OK)
+        && ngx_http_ir_pin_match(&user->pins, facts->cert_digest) != NGX_OK)
     {
         return ngx_http_ir_deny(v, NGX_HTTP_IR_CERT_MISMATCH,
                                 user->cert.data
@@ -327,20 +326,23 @@ ngx_http_ir_list_find(ngx_array_t *list, ngx_str_t *word)
 /*
  * Pins are SHA-256 fingerprints as admins paste them: any case, with or
  * without colons, several separated by spaces or commas for a rollover.
+ * They are read into binary digests once, when the record is fetched;
+ * anything that is not 64 hex digits is no pin.
  */
 
-static ngx_int_t
-ngx_http_ir_pin_match(ngx_str_t *pins, u_char *sha256)
+ngx_int_t
+ngx_http_ir_parse_pins(ngx_str_t *field, ngx_array_t *pins)
 {
-    u_char      *p, *last;
-    ngx_uint_t   n, same;
+    u_char      *p, *last, *digest, c;
+    ngx_uint_t   n, valid;
+    u_char       hex[NGX_HTTP_IR_DIGEST_LEN * 2];
 
-    if (pins->data == NULL) {
-        return NGX_DECLINED;
+    if (field->data == NULL) {
+        return NGX_OK;
     }
 
-    p = pins->data;
-    last = p + pins->len;
+    p = field->data;
+    last = p + field->len;
 
     while (p < last) {
 
@@ -349,7 +351,7 @@ ngx_http_ir_pin_match(ngx_str_t *pins, u_char *sha256)
         }
 
         n = 0;
-        same = 1;
+        valid = 1;
 
         for ( /* void */ ; p < last && *p != ' ' && *p != ',' && *p != '\t';
              p++)
@@ -358,16 +360,49 @@ ngx_http_ir_pin_match(ngx_str_t *pins, u_char *sha256)
                 continue;
             }
 
-            if (n >= NGX_HTTP_IR_SHA256_HEX
-                || ngx_tolower(*p) != sha256[n])
+            c = ngx_tolower(*p);
+
+            if (n >= sizeof(hex)
+                || !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
             {
-                same = 0;
+                valid = 0;
+                continue;
             }
 
-            n++;
+            hex[n++] = c;
         }
 
-        if (same && n == NGX_HTTP_IR_SHA256_HEX) {
+        if (!valid || n != sizeof(hex)) {
+            continue;
+        }
+
+        digest = ngx_array_push(pins);
+        if (digest == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (n = 0; n < NGX_HTTP_IR_DIGEST_LEN; n++) {
+            digest[n] = (u_char) ngx_hextoi(&hex[n * 2], 2);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ir_pin_match(ngx_array_t *pins, u_char *digest)
+{
+    u_char      *pin;
+    ngx_uint_t   i;
+
+    pin = pins->elts;
+
+    for (i = 0; i < pins->nelts; i++) {
+        if (ngx_memcmp(pin + i * NGX_HTTP_IR_DIGEST_LEN, digest,
+                       NGX_HTTP_IR_DIGEST_LEN)
+            == 0)
+        {
             return NGX_OK;
         }
     }

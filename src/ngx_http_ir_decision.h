@@ -13,6 +13,9 @@
 #include <ngx_core.h>
 
 
+#define NGX_HTTP_IR_DIGEST_LEN           32
+
+
 /* reason codes, in the order of SPEC.md's steps */
 
 #define NGX_HTTP_IR_ALLOW                0
@@ -56,6 +59,7 @@ typedef struct {
     ngx_str_t                      unit;
     ngx_str_t                      scopes;
     ngx_array_t                    ips;           /* of ngx_cidr_t */
+    ngx_array_t                    pins;          /* of SHA-256 digests */
     ngx_uint_t                     fails;         /* failed logins */
 } ngx_http_ir_user_t;
 
@@ -90,7 +94,7 @@ typedef struct {
 
 
 typedef struct {
-    u_char                        *cert_sha256;   /* lowercase hex */
+    u_char                        *cert_digest;   /* SHA-256, binary */
     struct sockaddr               *sockaddr;
     ngx_str_t                      country;       /* empty: not known */
     ngx_uint_t                     today;         /* YYYYMMDD */
@@ -115,6 +119,7 @@ ngx_str_t *ngx_http_ir_reason_name(ngx_uint_t reason);
 ngx_int_t ngx_http_ir_parse_date(ngx_str_t *text, ngx_uint_t *date);
 ngx_int_t ngx_http_ir_list_has(ngx_str_t *list, ngx_str_t *word);
 ngx_int_t ngx_http_ir_list_find(ngx_array_t *list, ngx_str_t *word);
+ngx_int_t ngx_http_ir_parse_pins(ngx_str_t *field, ngx_array_t *pins);
 
 
 #endif /* _NGX_HTTP_IR_DECISION_H_INCLUDED_ */

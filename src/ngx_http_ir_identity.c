@@ -152,6 +152,7 @@ ngx_http_ir_identity_examine(ngx_connection_t *c, ngx_http_ir_peer_t *peer)
     }
 
     ngx_hex_dump(peer->cert_sha256, md, len);
+    ngx_memcpy(peer->cert_digest, md, len);
 
     peer->reason = ngx_http_ir_identity_cn(c, cert, peer);
 

@@ -26,6 +26,7 @@ typedef struct {
     ngx_uint_t   reason;        /* 0, cert_required or bad_identity */
     ngx_str_t    cn;            /* subject CN where it is a valid name */
     u_char       cert_sha256[NGX_HTTP_IR_SHA256_HEX];
+    u_char       cert_digest[NGX_HTTP_IR_SHA256_HEX / 2];
     u_char       cn_data[NGX_HTTP_IR_IDENTITY_MAX];
 } ngx_http_ir_peer_t;
 

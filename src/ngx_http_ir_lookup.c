@@ -435,6 +435,8 @@ ngx_http_ir_lookup_parse(redisReply *reply, ngx_str_t *prefix,
 
     if (ngx_array_init(&rec->user.ips, pool, 4, sizeof(ngx_cidr_t))
         != NGX_OK
+        || ngx_array_init(&rec->user.pins, pool, 2, NGX_HTTP_IR_DIGEST_LEN)
+           != NGX_OK
         || ngx_array_init(&rec->org.scopes, pool, 4, sizeof(ngx_str_t))
            != NGX_OK)
     {
@@ -490,6 +492,13 @@ ngx_http_ir_lookup_parse(redisReply *reply, ngx_str_t *prefix,
         {
         case NGX_OK:
             rec->user.found = 1;
+
+            if (ngx_http_ir_parse_pins(&rec->user.cert, &rec->user.pins)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
             break;
 
         case NGX_ERROR:

@@ -54,6 +54,8 @@ ngx_http_ir_record_size(ngx_http_ir_record_t *rec)
     size = ngx_http_ir_record_align(sizeof(ngx_http_ir_record_t));
     size += ngx_http_ir_record_align(rec->user.ips.nelts
                                      * sizeof(ngx_cidr_t));
+    size += ngx_http_ir_record_align(rec->user.pins.nelts
+                                     * NGX_HTTP_IR_DIGEST_LEN);
     size += rec->org.scopes.nelts * sizeof(ngx_str_t);
 
     for (i = 0; i < NGX_HTTP_IR_RECORD_STRINGS; i++) {
@@ -89,6 +91,13 @@ ngx_http_ir_record_pack(ngx_http_ir_record_t *rec, u_char *block)
     image->user.ips.pool = NULL;
     p = ngx_cpymem(p, rec->user.ips.elts,
                    rec->user.ips.nelts * sizeof(ngx_cidr_t));
+    p = block + ngx_http_ir_record_align(p - block);
+
+    image->user.pins.elts = (void *) (p - block + 1);
+    image->user.pins.nalloc = rec->user.pins.nelts;
+    image->user.pins.pool = NULL;
+    p = ngx_cpymem(p, rec->user.pins.elts,
+                   rec->user.pins.nelts * NGX_HTTP_IR_DIGEST_LEN);
     p = block + ngx_http_ir_record_align(p - block);
 
     scope = (ngx_str_t *) p;
@@ -171,6 +180,9 @@ ngx_http_ir_record_rebase(u_char *copy, ngx_http_ir_record_t *rec,
 
     rec->user.ips.elts = copy + (uintptr_t) rec->user.ips.elts - 1;
     rec->user.ips.pool = pool;
+
+    rec->user.pins.elts = copy + (uintptr_t) rec->user.pins.elts - 1;
+    rec->user.pins.pool = pool;
 
     rec->org.scopes.elts = copy + (uintptr_t) rec->org.scopes.elts - 1;
     rec->org.scopes.pool = pool;
