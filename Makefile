@@ -18,6 +18,10 @@ DEB_PACKAGES  = nginx nginx-dev libhiredis-dev libmaxminddb-dev mmdb-bin \
 
 .PHONY: all deps module test demo demo-stop bench clean geoip-db
 
+# The benchmark's peers: OpenResty's Lua module with its Redis client.
+BENCH_PACKAGES = libnginx-mod-http-lua lua-nginx-redis apache2-utils \
+                 linux-perf curl
+
 # The demo's country database: CC0, from the npm registry.
 GEOIP_PKG     = @ip-location-db/geo-whois-asn-country-mmdb
 GEOIP_DB      = $(BUILD)/geoip/node_modules/$(GEOIP_PKG)/geo-whois-asn-country.mmdb
@@ -40,7 +44,8 @@ $(NGX_BUILD)/Makefile: config
 
 $(MODULE): $(NGX_BUILD)/Makefile $(SOURCES)
 	$(MAKE) -C $(NGX_BUILD) -f objs/Makefile modules
-	cp $(NGX_BUILD)/objs/ngx_http_ir_access_module.so $(MODULE)
+	cp $(NGX_BUILD)/objs/ngx_http_ir_access_module.so $(MODULE).tmp
+	mv $(MODULE).tmp $(MODULE)
 
 test: deps module
 	IR_MODULE=$(MODULE) prove -j2 t/
@@ -60,6 +65,7 @@ demo-stop:
 	bash demo/run.sh stop
 
 bench: deps module
+	@sh tools/deps.sh $(BENCH_PACKAGES)
 	bash bench/run.sh
 
 clean:

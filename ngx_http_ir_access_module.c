@@ -16,6 +16,7 @@
 #include "ngx_http_ir_identity.h"
 #include "ngx_http_ir_lockout.h"
 #include "ngx_http_ir_lookup.h"
+#include "ngx_http_ir_metrics.h"
 #include "ngx_http_ir_notify.h"
 #include "ngx_http_ir_password.h"
 #include "ngx_http_ir_record.h"
@@ -52,6 +53,7 @@ static void ngx_http_ir_access_counted(void *waiter);
 static void ngx_http_ir_access_forget(ngx_http_ir_main_conf_t *mcf,
     ngx_str_t *user);
 static ngx_int_t ngx_http_ir_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_ir_log_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ir_access_finish(ngx_http_request_t *r,
     ngx_http_ir_ctx_t *ctx, ngx_http_ir_verdict_t *v);
 static void ngx_http_ir_access_store_failed(ngx_http_ir_verdict_t *v);
@@ -74,6 +76,10 @@ static char *ngx_http_ir_check_country(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_ir_lockout(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_ir_audit(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_ir_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_ir_lockout_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_ir_preconfiguration(ngx_conf_t *cf);
@@ -86,6 +92,13 @@ static ngx_conf_post_t  ngx_http_ir_country_post =
     { ngx_http_ir_check_country };
 
 
+static ngx_conf_enum_t  ngx_http_ir_modes[] = {
+    { ngx_string("enforce"), NGX_HTTP_IR_ENFORCE },
+    { ngx_string("dry_run"), NGX_HTTP_IR_DRY_RUN },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_command_t  ngx_http_ir_access_commands[] = {
 
     { ngx_string("ir_access"),
@@ -93,6 +106,34 @@ static ngx_command_t  ngx_http_ir_access_commands[] = {
       ngx_conf_set_flag_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_ir_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("ir_access_mode"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ir_loc_conf_t, mode),
+      &ngx_http_ir_modes },
+
+    { ngx_string("ir_access_audit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_ir_audit,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ir_access_audit_buffer"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ir_main_conf_t, audit_buffer),
+      NULL },
+
+    { ngx_string("ir_access_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_ir_status,
+      0,
+      0,
       NULL },
 
     { ngx_string("ir_access_redis"),
@@ -378,10 +419,15 @@ ngx_http_ir_access_lookup(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
                                    &gen, &block, &size, r->pool);
 
         if (rc == NGX_HTTP_IR_CACHE_FRESH) {
+            ngx_http_ir_metric_inc(cache_hits);
             ngx_http_ir_record_rebase(block, &ctx->record, r->pool);
             ctx->looked_up = 1;
 
             return ngx_http_ir_access_decide(r, ctx);
+        }
+
+        if (ctx->waiter == NULL) {
+            ngx_http_ir_metric_inc(cache_misses);
         }
 
         /* LOADING: another worker fetches it; join only a flight here */
@@ -639,6 +685,8 @@ ngx_http_ir_access_stale(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
     ctx->looked_up = 1;
     ctx->stale = 1;
 
+    ngx_http_ir_metric_inc(cache_stale);
+
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                   "ir_access: Redis is unavailable; deciding for user \"%V\" "
                   "with cached data %Mms old (stale)", &ctx->user, age);
@@ -657,7 +705,7 @@ ngx_http_ir_access_decide(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
     ngx_http_ir_main_conf_t  *mcf;
 
     if (ctx->decided) {
-        return ctx->reason == NGX_HTTP_IR_ALLOW
+        return (ctx->reason == NGX_HTTP_IR_ALLOW || ctx->dry_run)
                ? NGX_OK : (ngx_int_t) ngx_http_ir_response_status(ctx->reason);
     }
 
@@ -718,6 +766,7 @@ ngx_http_ir_access_decide(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 
     if (v.reason == NGX_HTTP_IR_BAD_PASSWORD
         && lcf->lockout.limit
+        && lcf->mode == NGX_HTTP_IR_ENFORCE
         && !ctx->fail_counted
         && ctx->record.user.password.data)
     {
@@ -774,7 +823,7 @@ ngx_http_ir_access_count(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 
     ctx->lockout = ngx_http_ir_lockout_count(mcf->conn, &mcf->prefix,
                                              &ctx->user, &lcf->lockout,
-                                             "wrong password",
+                                             lcf->audit, "wrong password",
                                              ngx_http_ir_access_counted, ctx,
                                              r->connection->log);
 
@@ -841,6 +890,12 @@ ngx_http_ir_access_finish(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx,
         ctx->contract = ctx->record.org.contract;
     }
 
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
+
+    ctx->dry_run = (lcf->mode == NGX_HTTP_IR_DRY_RUN);
+
+    ngx_http_ir_metric_inc(requests[ctx->dry_run][v->reason]);
+
     if (v->reason == NGX_HTTP_IR_ALLOW) {
         ctx->decision = ngx_http_ir_decision_allow;
         return NGX_OK;
@@ -850,12 +905,16 @@ ngx_http_ir_access_finish(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx,
     ctx->reason_name = *ngx_http_ir_reason_name(v->reason);
 
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "ir_access: denied user \"%V\" from %V: %V, %s%s%V%s",
+                  "ir_access: %s user \"%V\" from %V: %V, %s%s%V%s",
+                  ctx->dry_run ? "dry run, would deny" : "denied",
                   &ctx->user, &r->connection->addr_text, &ctx->reason_name,
                   v->detail, v->subject.data ? ": \"" : "", &v->subject,
                   v->subject.data ? "\"" : "");
 
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
+    if (ctx->dry_run) {
+        /* decided, logged, counted and audited: and let through */
+        return NGX_OK;
+    }
 
     rc = ngx_http_ir_response_send(r, v->reason, &lcf->realm);
 
@@ -882,6 +941,7 @@ ngx_http_ir_header_filter(ngx_http_request_t *r)
 
     if (lcf->lockout_status == NULL
         || lcf->lockout.limit == 0
+        || lcf->mode != NGX_HTTP_IR_ENFORCE
         || r != r->main)
     {
         return ngx_http_next_header_filter(r);
@@ -903,8 +963,9 @@ ngx_http_ir_header_filter(ngx_http_request_t *r)
     for (i = 0; i < lcf->lockout_status->nelts; i++) {
         if (status[i] == r->headers_out.status) {
             if (ngx_http_ir_lockout_count(mcf->conn, &mcf->prefix, &ctx->user,
-                                          &lcf->lockout, "backend refused",
-                                          NULL, NULL, r->connection->log)
+                                          &lcf->lockout, lcf->audit,
+                                          "backend refused", NULL, NULL,
+                                          r->connection->log)
                 == NULL)
             {
                 ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -929,6 +990,119 @@ ngx_http_ir_header_filter(ngx_http_request_t *r)
     }
 
     return ngx_http_next_header_filter(r);
+}
+
+
+/*
+ * The audit entry of a decided request, once its final status is known.
+ */
+
+static ngx_int_t
+ngx_http_ir_log_handler(ngx_http_request_t *r)
+{
+    u_char                   *p;
+    ngx_str_t                *scope;
+    ngx_uint_t                i, n, status;
+    ngx_keyval_t              f[16];
+    ngx_http_ir_ctx_t        *ctx;
+    ngx_http_ir_loc_conf_t   *lcf;
+    ngx_http_variable_value_t *id;
+    u_char                    time[NGX_HTTP_IR_AUDIT_TIME_LEN];
+    u_char                    code[NGX_INT_T_LEN];
+
+    static ngx_str_t  request_id = ngx_string("request_id");
+    static ngx_str_t  modes[] = { ngx_string("enforce"),
+                                  ngx_string("dry_run") };
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
+
+    if (lcf->audit == NULL) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ir_access_module);
+
+    if (ctx == NULL || !ctx->decided) {
+        return NGX_OK;
+    }
+
+    if (r->err_status) {
+        status = r->err_status;
+
+    } else {
+        status = r->headers_out.status;
+    }
+
+    n = 0;
+
+#define ngx_http_ir_field(k, v)                                             \
+    ngx_str_set(&f[n].key, k);                                              \
+    f[n++].value = v
+
+    ngx_http_ir_audit_time(r->start_sec, r->start_msec, time, &f[n].value);
+    ngx_str_set(&f[n].key, "time");
+    n++;
+
+    id = ngx_http_get_variable(r, &request_id,
+                               ngx_hash_key(request_id.data, request_id.len));
+    ngx_str_set(&f[n].key, "request_id");
+    f[n].value.data = (id && !id->not_found) ? id->data : (u_char *) "";
+    f[n++].value.len = (id && !id->not_found) ? id->len : 0;
+
+    ngx_http_ir_field("mode", modes[ctx->dry_run]);
+    ngx_http_ir_field("user", ctx->user);
+    ngx_http_ir_field("org", ctx->org);
+    ngx_http_ir_field("unit", ctx->unit);
+    ngx_http_ir_field("contract", ctx->contract);
+    ngx_http_ir_field("ip", r->connection->addr_text);
+    ngx_http_ir_field("country", ctx->country);
+    ngx_http_ir_field("method", r->method_name);
+    ngx_http_ir_field("uri", r->unparsed_uri);
+
+    /* the scopes the location asked for */
+
+    ngx_str_set(&f[n].key, "scope");
+    ngx_str_set(&f[n].value, "");
+
+    if (lcf->policy.scopes) {
+        scope = lcf->policy.scopes->elts;
+
+        for (i = 0; i < lcf->policy.scopes->nelts; i++) {
+            f[n].value.len += scope[i].len + 1;
+        }
+
+        p = ngx_pnalloc(r->pool, f[n].value.len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        f[n].value.data = p;
+
+        for (i = 0; i < lcf->policy.scopes->nelts; i++) {
+            if (i) {
+                *p++ = ' ';
+            }
+
+            p = ngx_cpymem(p, scope[i].data, scope[i].len);
+        }
+
+        f[n].value.len = p - f[n].value.data;
+    }
+
+    n++;
+
+    ngx_http_ir_field("decision", ctx->decision);
+    ngx_http_ir_field("reason", ctx->reason_name);
+
+    ngx_str_set(&f[n].key, "status");
+    f[n].value.data = code;
+    f[n++].value.len = ngx_sprintf(code, "%ui", status) - code;
+
+#undef ngx_http_ir_field
+
+    ngx_http_ir_audit_write(lcf->audit, f, n);
+
+    return NGX_OK;
 }
 
 
@@ -983,6 +1157,7 @@ ngx_http_ir_create_main_conf(ngx_conf_t *cf)
 
     mcf->redis.timeout = NGX_CONF_UNSET_MSEC;
     mcf->notify = NGX_CONF_UNSET;
+    mcf->audit_buffer = NGX_CONF_UNSET_UINT;
 
     return mcf;
 }
@@ -995,6 +1170,7 @@ ngx_http_ir_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_msec_value(mcf->redis.timeout, 500);
     ngx_conf_init_value(mcf->notify, 0);
+    ngx_conf_init_uint_value(mcf->audit_buffer, 10000);
 
     if (mcf->notify && mcf->cache == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -1037,6 +1213,8 @@ ngx_http_ir_create_loc_conf(ngx_conf_t *cf)
     lcf->lockout.limit = NGX_CONF_UNSET_UINT;
     lcf->lockout.window = NGX_CONF_UNSET_MSEC;
     lcf->lockout_status = NGX_CONF_UNSET_PTR;
+    lcf->audit = NGX_CONF_UNSET_PTR;
+    lcf->mode = NGX_CONF_UNSET_UINT;
 
     return lcf;
 }
@@ -1070,6 +1248,8 @@ ngx_http_ir_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               15 * 60 * 1000);
     ngx_conf_merge_ptr_value(conf->lockout_status, prev->lockout_status,
                              NULL);
+    ngx_conf_merge_ptr_value(conf->audit, prev->audit, NULL);
+    ngx_conf_merge_uint_value(conf->mode, prev->mode, NGX_HTTP_IR_ENFORCE);
 
 #if (NGX_THREADS)
     if (conf->policy.password && conf->thread_pool == NULL) {
@@ -1268,6 +1448,32 @@ ngx_http_ir_lockout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 static char *
+ngx_http_ir_audit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ir_loc_conf_t *lcf = conf;
+
+    if (lcf->audit != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    return ngx_http_ir_audit_conf(cf, cf->args->elts, cf->args->nelts,
+                                  &lcf->audit);
+}
+
+
+static char *
+ngx_http_ir_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_ir_metrics_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
 ngx_http_ir_lockout_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_ir_loc_conf_t *lcf = conf;
@@ -1347,6 +1553,8 @@ static ngx_int_t
 ngx_http_ir_postconfiguration(ngx_conf_t *cf)
 {
     ngx_http_handler_pt        *h;
+    ngx_http_ir_loc_conf_t     *lcf;
+    ngx_http_ir_main_conf_t    *mcf;
     ngx_http_core_main_conf_t  *cmcf;
 
     if (ngx_http_ir_identity_init(cf->log) != NGX_OK
@@ -1359,7 +1567,25 @@ ngx_http_ir_postconfiguration(ngx_conf_t *cf)
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_ir_header_filter;
 
+    if (ngx_http_ir_metrics_zone(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_ir_log_handler;
+
+    /* locks and admins' edits go to the http level's stream */
+
+    lcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_ir_access_module);
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ir_access_module);
+
+    mcf->audit = (lcf->audit == NGX_CONF_UNSET_PTR) ? NULL : lcf->audit;
 
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
     if (h == NULL) {
@@ -1391,6 +1617,8 @@ ngx_http_ir_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    ngx_http_ir_audit_init(mcf->conn, mcf->audit_buffer, cycle->log);
+
     /* one subscriber per host is enough: the cache is shared */
 
     if (mcf->notify && ngx_worker == 0) {
@@ -1410,6 +1638,7 @@ ngx_http_ir_exit_process(ngx_cycle_t *cycle)
                                               ngx_http_ir_access_module);
 
     ngx_http_ir_notify_stop();
+    ngx_http_ir_audit_exit();
 
     if (mcf && mcf->conn) {
         ngx_http_ir_redis_destroy(mcf->conn);

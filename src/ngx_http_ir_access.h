@@ -12,6 +12,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_ir_audit.h"
 #include "ngx_http_ir_cache.h"
 #include "ngx_http_ir_decision.h"
 #include "ngx_http_ir_geoip.h"
@@ -25,6 +26,8 @@ typedef struct {
     MMDB_s                        *geoip;
     ngx_http_ir_cache_t           *cache;
     ngx_flag_t                     notify;
+    ngx_uint_t                     audit_buffer;
+    ngx_http_ir_audit_conf_t      *audit;         /* the http level's */
     ngx_http_ir_redis_t           *conn;          /* this worker's */
 } ngx_http_ir_main_conf_t;
 
@@ -37,7 +40,13 @@ typedef struct {
     ngx_http_ir_lockout_conf_t     lockout;
     ngx_array_t                   *lockout_status;   /* of ngx_uint_t */
     ngx_thread_pool_t             *thread_pool;
+    ngx_http_ir_audit_conf_t      *audit;
+    ngx_uint_t                     mode;
 } ngx_http_ir_loc_conf_t;
+
+
+#define NGX_HTTP_IR_ENFORCE  0
+#define NGX_HTTP_IR_DRY_RUN  1
 
 
 typedef struct ngx_http_ir_waiter_s  ngx_http_ir_waiter_t;
@@ -74,6 +83,7 @@ typedef struct {
     unsigned                       looked_up:1;
     unsigned                       decided:1;
     unsigned                       lookup_failed:1;
+    unsigned                       dry_run:1;
     unsigned                       stale:1;
     unsigned                       fail_counted:1;
 } ngx_http_ir_ctx_t;

@@ -17,6 +17,7 @@
 #include <openssl/sha.h>
 
 #include "ngx_http_ir_lockout.h"
+#include "ngx_http_ir_metrics.h"
 
 
 static void ngx_http_ir_lockout_reply(void *data, redisReply *reply);
@@ -38,6 +39,18 @@ static const char  ngx_http_ir_lockout_script[] =
     "  redis.call('HSET', user, 'status', 'locked',\n"
     "             'locked_at', ARGV[3], 'lock_reason', ARGV[4])\n"
     "  redis.call('DEL', fails)\n"
+    "  if ARGV[5] ~= '' then\n"
+    "    local add = {ARGV[5]}\n"
+    "    if ARGV[6] ~= '' then\n"
+    "      add = {ARGV[5], 'MAXLEN', '~', ARGV[6]}\n"
+    "    end\n"
+    "    table.insert(add, '*')\n"
+    "    for _, v in ipairs({'event', 'account_locked', 'user', ARGV[7],\n"
+    "                        'time', ARGV[3], 'reason', ARGV[4]}) do\n"
+    "      table.insert(add, v)\n"
+    "    end\n"
+    "    redis.call('XADD', unpack(add))\n"
+    "  end\n"
     "  return {1, n}\n"
     "end\n"
     "return {0, n}\n";
@@ -73,13 +86,14 @@ ngx_http_ir_lockout_init(ngx_log_t *log)
 
 ngx_http_ir_lockout_t *
 ngx_http_ir_lockout_count(ngx_http_ir_redis_t *redis, ngx_str_t *prefix,
-    ngx_str_t *user, ngx_http_ir_lockout_conf_t *lcf, const char *cause,
+    ngx_str_t *user, ngx_http_ir_lockout_conf_t *lcf,
+    ngx_http_ir_audit_conf_t *acf, const char *cause,
     void (*resume)(void *waiter), void *waiter, ngx_log_t *log)
 {
     u_char                 *p;
-    size_t                  len[9];
+    size_t                  len[12];
     ngx_tm_t                tm;
-    const char             *argv[9];
+    const char             *argv[12];
     ngx_http_ir_lockout_t  *lo;
     u_char                  fails[136], limit[NGX_INT_T_LEN];
     u_char                  window[NGX_INT_T_LEN], at[32], reason[128];
@@ -131,7 +145,15 @@ ngx_http_ir_lockout_count(ngx_http_ir_redis_t *redis, ngx_str_t *prefix,
     argv[7] = (const char *) at;
     argv[8] = (const char *) reason;
 
-    if (ngx_http_ir_redis_command(redis, ngx_http_ir_lockout_reply, lo, 9,
+    /* the lock goes into the audit trail in the same script */
+    argv[9] = acf ? (const char *) acf->stream.data : "";
+    len[9] = acf ? acf->stream.len : 0;
+    argv[10] = acf ? (const char *) acf->maxlen.data : "";
+    len[10] = acf ? acf->maxlen.len : 0;
+    argv[11] = (const char *) lo->user;
+    len[11] = lo->user_len;
+
+    if (ngx_http_ir_redis_command(redis, ngx_http_ir_lockout_reply, lo, 12,
                                   argv, len)
         == NULL)
     {
@@ -188,6 +210,8 @@ ngx_http_ir_lockout_reply(void *data, redisReply *reply)
                       : "unexpected reply");
 
     } else if (reply->element[0]->integer == 1) {
+        ngx_http_ir_metric_inc(locks);
+
         ngx_log_error(NGX_LOG_WARN, lo->log, 0,
                       "ir_access: user \"%*s\" locked after %L failed "
                       "logins; unlock with: redis-cli HSET %*s status active",

@@ -11,6 +11,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include "ngx_http_ir_audit.h"
 #include "ngx_http_ir_redis.h"
 
 
@@ -36,8 +37,8 @@ typedef struct {
 ngx_int_t ngx_http_ir_lockout_init(ngx_log_t *log);
 ngx_http_ir_lockout_t *ngx_http_ir_lockout_count(ngx_http_ir_redis_t *redis,
     ngx_str_t *prefix, ngx_str_t *user, ngx_http_ir_lockout_conf_t *lcf,
-    const char *cause, void (*resume)(void *waiter), void *waiter,
-    ngx_log_t *log);
+    ngx_http_ir_audit_conf_t *acf, const char *cause,
+    void (*resume)(void *waiter), void *waiter, ngx_log_t *log);
 void ngx_http_ir_lockout_reset(ngx_http_ir_redis_t *redis, ngx_str_t *prefix,
     ngx_str_t *user, ngx_log_t *log);
 

@@ -26,6 +26,7 @@
 #include "ngx_http_ir_addr.h"
 #include "ngx_http_ir_cache.h"
 #include "ngx_http_ir_lookup.h"
+#include "ngx_http_ir_metrics.h"
 #include "ngx_http_ir_record.h"
 
 
@@ -53,6 +54,7 @@ typedef struct {
     ngx_http_ir_redis_call_t      *call;
     ngx_pool_t                    *pool;
     ngx_uint_t                     gen;
+    struct timespec                started;
     unsigned                       script_sent:1;
     ngx_str_t                      name;
     u_char                         name_data[64];
@@ -206,6 +208,7 @@ ngx_http_ir_lookup_wait(ngx_http_ir_main_conf_t *mcf, ngx_str_t *name,
 
         flight->mcf = mcf;
         flight->gen = gen;
+        (void) clock_gettime(CLOCK_MONOTONIC, &flight->started);
         flight->script_sent = 0;
         flight->name.data = flight->name_data;
         flight->name.len = name->len;
@@ -279,6 +282,7 @@ ngx_http_ir_lookup_reply(void *data, redisReply *reply)
     size_t                    size;
     ngx_int_t                 rc;
     ngx_str_t                 org;
+    struct timespec           now;
     ngx_http_ir_record_t      rec;
     ngx_http_ir_main_conf_t  *mcf;
 
@@ -306,6 +310,12 @@ ngx_http_ir_lookup_reply(void *data, redisReply *reply)
     if (rc != NGX_OK) {
         goto failed;
     }
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &now);
+
+    ngx_http_ir_metrics_lookup(
+                (now.tv_sec - flight->started.tv_sec) * 1000000
+                + (now.tv_nsec - flight->started.tv_nsec) / 1000);
 
     size = ngx_http_ir_record_size(&rec);
 

@@ -37,7 +37,10 @@ static void ngx_http_ir_notify_subscribe(ngx_http_ir_notify_t *nt);
 static void ngx_http_ir_notify_retry(ngx_event_t *ev);
 static void ngx_http_ir_notify_config(void *data, redisReply *reply);
 static void ngx_http_ir_notify_message(void *data, redisReply *reply);
-static void ngx_http_ir_notify_key(ngx_http_ir_notify_t *nt, ngx_str_t *key);
+static ngx_int_t ngx_http_ir_notify_key(ngx_http_ir_notify_t *nt,
+    ngx_str_t *key);
+static void ngx_http_ir_notify_audit(ngx_http_ir_notify_t *nt, ngx_str_t *key,
+    redisReply *op);
 
 
 static ngx_http_ir_notify_t  *ngx_http_ir_notify;
@@ -296,7 +299,48 @@ ngx_http_ir_notify_message(void *data, redisReply *reply)
     key.data = (u_char *) channel->str + nt->channel.len;
     key.len = channel->len - nt->channel.len;
 
-    ngx_http_ir_notify_key(nt, &key);
+    if (ngx_http_ir_notify_key(nt, &key) == NGX_OK
+        && nt->mcf->audit
+        && reply->element[3]->type == REDIS_REPLY_STRING)
+    {
+        ngx_http_ir_notify_audit(nt, &key, reply->element[3]);
+    }
+}
+
+
+/*
+ * An edit of a user's or an organisation's keys goes into the trail as
+ * what changed and when; Redis does not tell who.  The module's own
+ * failure counters are left out.
+ */
+
+static void
+ngx_http_ir_notify_audit(ngx_http_ir_notify_t *nt, ngx_str_t *key,
+    redisReply *op)
+{
+    ngx_time_t    *tp;
+    ngx_keyval_t   f[4];
+    u_char         time[NGX_HTTP_IR_AUDIT_TIME_LEN];
+
+    if (key->len > 6 && ngx_strncmp(key->data + key->len - 6, ":fails", 6)
+                        == 0)
+    {
+        return;
+    }
+
+    tp = ngx_timeofday();
+
+    ngx_str_set(&f[0].key, "time");
+    ngx_http_ir_audit_time(tp->sec, tp->msec, time, &f[0].value);
+    ngx_str_set(&f[1].key, "event");
+    ngx_str_set(&f[1].value, "admin_change");
+    ngx_str_set(&f[2].key, "key");
+    f[2].value = *key;
+    ngx_str_set(&f[3].key, "op");
+    f[3].value.data = (u_char *) op->str;
+    f[3].value.len = op->len;
+
+    ngx_http_ir_audit_write(nt->mcf->audit, f, 4);
 }
 
 
@@ -305,7 +349,7 @@ ngx_http_ir_notify_message(void *data, redisReply *reply)
  * "<prefix>org:<org>" and "...:scopes" every user of the organisation.
  */
 
-static void
+static ngx_int_t
 ngx_http_ir_notify_key(ngx_http_ir_notify_t *nt, ngx_str_t *key)
 {
     u_char     *p, *last;
@@ -316,7 +360,7 @@ ngx_http_ir_notify_key(ngx_http_ir_notify_t *nt, ngx_str_t *key)
     if (key->len <= prefix->len
         || ngx_strncmp(key->data, prefix->data, prefix->len) != 0)
     {
-        return;
+        return NGX_DECLINED;
     }
 
     p = key->data + prefix->len;
@@ -334,7 +378,7 @@ ngx_http_ir_notify_key(ngx_http_ir_notify_t *nt, ngx_str_t *key)
                        "ir_access: notified of user \"%V\"", &name);
 
         ngx_http_ir_cache_drop_user(nt->mcf->cache, &name);
-        return;
+        return NGX_OK;
     }
 
     if (last - p > 4 && ngx_strncmp(p, "org:", 4) == 0) {
@@ -351,5 +395,10 @@ ngx_http_ir_notify_key(ngx_http_ir_notify_t *nt, ngx_str_t *key)
                        "ir_access: notified of organisation \"%V\"", &name);
 
         ngx_http_ir_cache_drop_org(nt->mcf->cache, &name);
+        return NGX_OK;
     }
+
+    /* the audit stream itself, and whatever else shares the prefix */
+
+    return NGX_DECLINED;
 }

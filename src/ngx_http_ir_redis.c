@@ -14,6 +14,7 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 
+#include "ngx_http_ir_metrics.h"
 #include "ngx_http_ir_redis.h"
 
 
@@ -210,7 +211,10 @@ ngx_http_ir_redis_command(ngx_http_ir_redis_t *redis,
 {
     ngx_http_ir_redis_call_t  *call;
 
+    ngx_http_ir_metric_inc(redis_commands);
+
     if (redis->ac == NULL && ngx_http_ir_redis_connect(redis) != NGX_OK) {
+        ngx_http_ir_metric_inc(redis_errors);
         return NULL;
     }
 
@@ -230,6 +234,7 @@ ngx_http_ir_redis_command(ngx_http_ir_redis_t *redis,
                       "ir_access: Redis at \"%V\" does not take commands",
                       &redis->conf->address);
         ngx_free(call);
+        ngx_http_ir_metric_inc(redis_errors);
         return NULL;
     }
 
@@ -497,6 +502,10 @@ ngx_http_ir_redis_reply(redisAsyncContext *ac, void *reply, void *privdata)
 
     if (redis->pending) {
         redis->pending--;
+    }
+
+    if (rr == NULL || rr->type == REDIS_REPLY_ERROR) {
+        ngx_http_ir_metric_inc(redis_errors);
     }
 
     if (rr) {
