@@ -140,6 +140,7 @@ start() {
 
     # Redis
     redis-server --port $REDIS_PORT --bind 127.0.0.1 --save "" \
+        --notify-keyspace-events KA \
         --appendonly no --daemonize yes --pidfile "$DEMO/redis.pid" \
         --logfile "$DEMO/logs/redis.log" --dir "$DEMO"
     for _ in $(seq 50); do redis PING > /dev/null 2>&1 && break; sleep 0.1; done
@@ -236,6 +237,21 @@ EOF
 
     printf '\n== the access log keeps every decision:\n'
     tail -n 3 "$DEMO/logs/ir-access.log" | sed 's/^/   /'
+
+    sleep 0.3
+    printf '\n== the audit trail in Redis (redis-cli XREVRANGE ir:audit + - COUNT 3):\n'
+    redis XREVRANGE ir:audit + - COUNT 3 | paste -sd' ' \
+        | sed -e 's/ \([0-9]*-[0-9]*\) /\n   \1 /g' -e 's/^/   /'
+    printf '\n   and the events (locks, admins'"'"' edits) among %s entries:\n' \
+        "$(redis XLEN ir:audit)"
+    redis XRANGE ir:audit - + | paste -sd' ' \
+        | grep -o 'event [a-z_]* [a-z]* [^ ]*' | sort | uniq -c \
+        | sed 's/^/   /'
+
+    printf '\n== the metrics (curl https://127.0.0.1:%s/metrics):\n' $NGINX_PORT
+    curl -s --cacert "$DEMO/pki/ca.crt" "https://127.0.0.1:$NGINX_PORT/metrics" \
+        | grep -E '^ir_access_(requests_total.* [1-9]|cache_hits|cache_misses|audit_written|locks)' \
+        | sed 's/^/   /'
 
     cat <<EOF
 
