@@ -236,6 +236,10 @@ if [ -n "${PROFILE:-}" ]; then
     exit 0
 fi
 
+if [ -n "${USERS_ONLY:-}" ]; then
+    ROUNDS=0
+fi
+
 echo "ir-access benchmark: $ROUNDS rounds of ${SECONDS_EACH}s, ab -k -c" \
      "$CONCURRENCY -E, one nginx worker on CPU 0"
 echo
@@ -269,6 +273,8 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
+if [ "$ROUNDS" -gt 0 ]; then
+
 plain_rps=$(median < a-plain.rps)
 plain_p99=$(median < a-plain.p99)
 
@@ -294,6 +300,8 @@ for c in $CONFIGS; do
         'BEGIN {printf "%-26s %9.0f %7.3f %8.2f %8.2f %+8.2f %10s %9.3f\n",
                 l, r, r / pr, p50, p99, p99 - pp, cpu, ratio}'
 done
+
+fi
 
 # (c) users: cache hit rate and CPU per request as users grow -----------------
 

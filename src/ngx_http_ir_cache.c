@@ -38,6 +38,7 @@ typedef struct {
     ngx_uint_t                     epoch;
     ngx_msec_t                     fetched;       /* wall clock, 0: none */
     ngx_msec_t                     loading;       /* until, wall clock */
+    ngx_msec_t                     used;          /* moved up the LRU */
     ngx_queue_t                    queue;
     u_char                        *block;
     size_t                         size;
@@ -307,8 +308,17 @@ ngx_http_ir_cache_get(ngx_http_ir_cache_t *cache, ngx_str_t *name,
         && cn->epoch == cache->sh->epoch
         && now - cn->fetched < cache->ttl)
     {
-        ngx_queue_remove(&cn->queue);
-        ngx_queue_insert_head(&cache->sh->queue, &cn->queue);
+        /*
+         * Once a second is recent enough for the LRU, and spares a hit
+         * the writes to its neighbours, which with many users are
+         * mostly cache misses.
+         */
+
+        if (now - cn->used >= 1000) {
+            cn->used = now;
+            ngx_queue_remove(&cn->queue);
+            ngx_queue_insert_head(&cache->sh->queue, &cn->queue);
+        }
 
         *block = ngx_http_ir_cache_copy(cn, pool);
         *size = cn->size;
@@ -606,6 +616,7 @@ ngx_http_ir_cache_create(ngx_http_ir_cache_t *cache, ngx_str_t *name,
     cn->epoch = 0;
     cn->fetched = 0;
     cn->loading = 0;
+    cn->used = ngx_http_ir_cache_now();
     cn->block = NULL;
     cn->size = 0;
     ngx_memcpy(cn->name, name->data, name->len);
