@@ -15,6 +15,9 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 
+#include <ngx_http.h>
+
+#include "ngx_http_ir_access.h"
 #include "ngx_http_ir_audit.h"
 #include "ngx_http_ir_metrics.h"
 
@@ -217,6 +220,117 @@ ngx_http_ir_audit_write(ngx_http_ir_audit_conf_t *acf, ngx_keyval_t *fields,
     ngx_http_ir_metric_inc(audit_buffered);
 
     ngx_http_ir_audit_flush();
+}
+
+
+/*
+ * The audit entry of a decided request, once its final status is known.
+ */
+
+void
+ngx_http_ir_audit_request(ngx_http_request_t *r)
+{
+    u_char                   *p;
+    ngx_str_t                *scope;
+    ngx_uint_t                i, n, status;
+    ngx_keyval_t              f[16];
+    ngx_http_ir_ctx_t        *ctx;
+    ngx_http_ir_loc_conf_t   *lcf;
+    ngx_http_variable_value_t *id;
+    u_char                    time[NGX_HTTP_IR_AUDIT_TIME_LEN];
+    u_char                    code[NGX_INT_T_LEN];
+
+    static ngx_str_t  request_id = ngx_string("request_id");
+    static ngx_str_t  modes[] = { ngx_string("enforce"),
+                                  ngx_string("dry_run") };
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
+
+    if (lcf->audit == NULL) {
+        return;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ir_access_module);
+
+    if (ctx == NULL || !ctx->decided) {
+        return;
+    }
+
+    if (r->err_status) {
+        status = r->err_status;
+
+    } else {
+        status = r->headers_out.status;
+    }
+
+    n = 0;
+
+#define ngx_http_ir_field(k, v)                                             \
+    ngx_str_set(&f[n].key, k);                                              \
+    f[n++].value = v
+
+    ngx_http_ir_audit_time(r->start_sec, r->start_msec, time, &f[n].value);
+    ngx_str_set(&f[n].key, "time");
+    n++;
+
+    id = ngx_http_get_variable(r, &request_id,
+                               ngx_hash_key(request_id.data, request_id.len));
+    ngx_str_set(&f[n].key, "request_id");
+    f[n].value.data = (id && !id->not_found) ? id->data : (u_char *) "";
+    f[n++].value.len = (id && !id->not_found) ? id->len : 0;
+
+    ngx_http_ir_field("mode", modes[ctx->dry_run]);
+    ngx_http_ir_field("user", ctx->user);
+    ngx_http_ir_field("org", ctx->org);
+    ngx_http_ir_field("unit", ctx->unit);
+    ngx_http_ir_field("contract", ctx->contract);
+    ngx_http_ir_field("ip", r->connection->addr_text);
+    ngx_http_ir_field("country", ctx->country);
+    ngx_http_ir_field("method", r->method_name);
+    ngx_http_ir_field("uri", r->unparsed_uri);
+
+    /* the scopes the location asked for */
+
+    ngx_str_set(&f[n].key, "scope");
+    ngx_str_set(&f[n].value, "");
+
+    if (lcf->policy.scopes) {
+        scope = lcf->policy.scopes->elts;
+
+        for (i = 0; i < lcf->policy.scopes->nelts; i++) {
+            f[n].value.len += scope[i].len + 1;
+        }
+
+        p = ngx_pnalloc(r->pool, f[n].value.len);
+        if (p == NULL) {
+            return;
+        }
+
+        f[n].value.data = p;
+
+        for (i = 0; i < lcf->policy.scopes->nelts; i++) {
+            if (i) {
+                *p++ = ' ';
+            }
+
+            p = ngx_cpymem(p, scope[i].data, scope[i].len);
+        }
+
+        f[n].value.len = p - f[n].value.data;
+    }
+
+    n++;
+
+    ngx_http_ir_field("decision", ctx->decision);
+    ngx_http_ir_field("reason", ctx->reason_name);
+
+    ngx_str_set(&f[n].key, "status");
+    f[n].value.data = code;
+    f[n++].value.len = ngx_sprintf(code, "%ui", status) - code;
+
+#undef ngx_http_ir_field
+
+    ngx_http_ir_audit_write(lcf->audit, f, n);
 }
 
 

@@ -10,6 +10,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_http.h>
 
 #include "ngx_http_ir_redis.h"
 
@@ -27,6 +28,7 @@ void ngx_http_ir_audit_init(ngx_http_ir_redis_t *redis, ngx_uint_t limit,
 void ngx_http_ir_audit_exit(void);
 void ngx_http_ir_audit_write(ngx_http_ir_audit_conf_t *acf,
     ngx_keyval_t *fields, ngx_uint_t n);
+void ngx_http_ir_audit_request(ngx_http_request_t *r);
 void ngx_http_ir_audit_time(time_t sec, ngx_msec_t msec, u_char *buf,
     ngx_str_t *time);
 

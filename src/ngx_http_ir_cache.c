@@ -66,6 +66,8 @@ static ngx_http_ir_cache_node_t *ngx_http_ir_cache_create(
     ngx_http_ir_cache_t *cache, ngx_str_t *name, uint32_t hash);
 static void *ngx_http_ir_cache_alloc(ngx_http_ir_cache_t *cache, size_t size,
     ngx_http_ir_cache_node_t *keep);
+static void ngx_http_ir_cache_touch(ngx_http_ir_cache_t *cache,
+    ngx_str_t *name, ngx_uint_t drop);
 static void ngx_http_ir_cache_expire(ngx_http_ir_cache_t *cache,
     ngx_http_ir_cache_node_t *cn);
 static void ngx_http_ir_cache_delete(ngx_http_ir_cache_t *cache,
@@ -461,26 +463,22 @@ done:
 void
 ngx_http_ir_cache_release(ngx_http_ir_cache_t *cache, ngx_str_t *name)
 {
-    ngx_http_ir_cache_node_t  *cn;
-
-    if (cache->sh == NULL || name->len > NGX_HTTP_IR_CACHE_NAME_MAX) {
-        return;
-    }
-
-    ngx_shmtx_lock(&cache->shpool->mutex);
-
-    cn = ngx_http_ir_cache_find(cache, name,
-                                ngx_crc32_short(name->data, name->len));
-    if (cn) {
-        cn->loading = 0;
-    }
-
-    ngx_shmtx_unlock(&cache->shpool->mutex);
+    ngx_http_ir_cache_touch(cache, name, 0);
 }
 
 
+/* an admin's edit, or the module's own write, makes the entry old */
+
 void
 ngx_http_ir_cache_drop_user(ngx_http_ir_cache_t *cache, ngx_str_t *name)
+{
+    ngx_http_ir_cache_touch(cache, name, 1);
+}
+
+
+static void
+ngx_http_ir_cache_touch(ngx_http_ir_cache_t *cache, ngx_str_t *name,
+    ngx_uint_t drop)
 {
     ngx_http_ir_cache_node_t  *cn;
 
@@ -493,7 +491,12 @@ ngx_http_ir_cache_drop_user(ngx_http_ir_cache_t *cache, ngx_str_t *name)
     cn = ngx_http_ir_cache_find(cache, name,
                                 ngx_crc32_short(name->data, name->len));
     if (cn) {
-        ngx_http_ir_cache_expire(cache, cn);
+        if (drop) {
+            ngx_http_ir_cache_expire(cache, cn);
+
+        } else {
+            cn->loading = 0;
+        }
     }
 
     ngx_shmtx_unlock(&cache->shpool->mutex);

@@ -14,8 +14,6 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include <openssl/sha.h>
-
 #include "ngx_http_ir_lockout.h"
 #include "ngx_http_ir_metrics.h"
 
@@ -54,28 +52,6 @@ static const char  ngx_http_ir_lockout_script[] =
     "  return {1, n}\n"
     "end\n"
     "return {0, n}\n";
-
-
-static u_char  ngx_http_ir_lockout_sha1[SHA_DIGEST_LENGTH * 2];
-
-
-ngx_int_t
-ngx_http_ir_lockout_init(ngx_log_t *log)
-{
-    u_char  md[SHA_DIGEST_LENGTH];
-
-    if (SHA1((u_char *) ngx_http_ir_lockout_script,
-             sizeof(ngx_http_ir_lockout_script) - 1, md)
-        == NULL)
-    {
-        ngx_log_error(NGX_LOG_EMERG, log, 0, "ir_access: SHA1() failed");
-        return NGX_ERROR;
-    }
-
-    ngx_hex_dump(ngx_http_ir_lockout_sha1, md, SHA_DIGEST_LENGTH);
-
-    return NGX_OK;
-}
 
 
 /*

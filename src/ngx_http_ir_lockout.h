@@ -34,7 +34,6 @@ typedef struct {
 } ngx_http_ir_lockout_t;
 
 
-ngx_int_t ngx_http_ir_lockout_init(ngx_log_t *log);
 ngx_http_ir_lockout_t *ngx_http_ir_lockout_count(ngx_http_ir_redis_t *redis,
     ngx_str_t *prefix, ngx_str_t *user, ngx_http_ir_lockout_conf_t *lcf,
     ngx_http_ir_audit_conf_t *acf, const char *cause,

@@ -181,6 +181,36 @@ $t->allowed($t->get('/', %alice), 'after the reload');
 is(evalsha_calls(), $before, 'the entry came from the cache kept across '
    . 'the reload');
 
+# passwords and the lockout through the cache: the counts and the lock
+# the module writes are seen at once, even where a record is cached
+
+$t->user('carol', ips => ['10.0.0.0/8'],
+         password => (split /[:\n]/, `htpasswd -nbs carol secret`)[1]);
+my %carol = (cert => 'carol', ip => '10.0.0.1');
+$t->write_config(config('zone=ir:1m ttl=1h stale=3s', 1)
+                 =~ s/ir_access_scope person.basic;/ir_access_password on; ir_access_lockout 3;/r,
+                 workers => 2);
+$t->reload_nginx;
+sleep 1;
+$t->allowed($t->get('/', %carol, user => 'carol:secret'),
+            'cached: the right password');
+$t->get('/', %carol, user => 'carol:wrong') for 1 .. 2;
+is($t->redis->get('ir:user:carol:fails'), 2, 'cached: failures counted');
+$t->allowed($t->get('/', %carol, user => 'carol:secret'),
+            'cached: the right password again');
+is($t->redis->get('ir:user:carol:fails'), undef,
+   'cached: the counter reset, though the record was cached with none');
+$t->get('/', %carol, user => 'carol:wrong') for 1 .. 3;
+is($t->redis->hget('ir:user:carol', 'status'), 'locked', 'cached: locked');
+$t->denied($t->get('/', %carol, user => 'carol:secret'), 403,
+           'account_locked', 'cached: the lock is seen at once');
+$t->redis->hset('ir:user:carol', 'status', 'active');
+ok(defined until_status(200, %carol, user => 'carol:secret'),
+   'cached: the unlock is seen at once');
+$t->write_config(config('zone=ir:1m ttl=1h stale=3s', 1), workers => 2);
+$t->reload_nginx;
+sleep 1;
+
 # one lookup for many parallel requests of one uncached user
 
 $t->redis->hset('ir:user:bob', 'unit', 'fresh');

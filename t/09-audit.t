@@ -79,7 +79,7 @@ sub provision {
     $t->user('alice', ips => ['10.0.0.0/8'], unit => 'loans');
     $t->user('bob', ips => ['10.0.0.0/8']);
     $t->user('carol', ips => ['10.0.0.0/8'],
-             password => (split /:/, `htpasswd -nbs carol secret`)[1]);
+             password => (split /[:\n]/, `htpasswd -nbs carol secret`)[1]);
 }
 
 provision();
