@@ -119,10 +119,12 @@ request() {
     status=$(curl "${args[@]}" "https://127.0.0.1:$port$path") || true
 
     printf '\n== %s\n' "$what"
-    [ "$cert" = - ] && cert="(none)" || cert="$cert.crt"
-    printf '   GET https://127.0.0.1:%s%s\n' "$port" "$path"
-    [ "$password" = "${cert%.crt}-pw" ] || cert="$cert, password \"$password\""
-    printf '   certificate %s, from %s -> %s %s\n' "$cert" "$addr" \
+    local label="(none)"
+    if [ "$cert" != - ]; then
+        label="$cert.crt"
+        [ "$password" = "$cert-pw" ] || label="$label, password \"$password\""
+    fi
+    printf '   certificate %s, from %s -> %s %s\n' "$label" "$addr" \
         "$status" "$(head -c 100 "$DEMO/body")"
 }
 

@@ -139,8 +139,8 @@ ngx_http_ir_redis_parse(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t n,
 
     /*
      * The name is resolved here, once, while the configuration is read:
-     * hiredis would resolve it with getaddrinfo() on every reconnect,
-     * which blocks the worker.
+     * hiredis would resolve it on every reconnect, with a libc call that
+     * blocks the worker.
      */
 
     ngx_memzero(&u, sizeof(ngx_url_t));

@@ -61,8 +61,4 @@ ngx_int_t ngx_http_ir_redis_subscribe(ngx_http_ir_redis_t *redis,
 void ngx_http_ir_redis_check(ngx_http_ir_redis_t *redis);
 
 
-#define ngx_http_ir_redis_detach(call)                                      \
-    (call)->data = NULL
-
-
 #endif /* _NGX_HTTP_IR_REDIS_H_INCLUDED_ */

@@ -448,6 +448,12 @@ ngx_http_ir_request_decide(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
     mcf = ngx_http_get_module_main_conf(r, ngx_http_ir_access_module);
 
+    /* the wait is over, however it ended (a poll may end it early) */
+
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
     if (!ctx->looked_up && ngx_http_ir_request_stale(r, ctx) != NGX_OK) {
         ngx_http_ir_request_store_failed(&v);
         return ngx_http_ir_request_finish(r, ctx, &v);
