@@ -230,15 +230,15 @@ ngx_http_ir_audit_write(ngx_http_ir_audit_conf_t *acf, ngx_keyval_t *fields,
 void
 ngx_http_ir_audit_request(ngx_http_request_t *r)
 {
-    u_char                   *p;
-    ngx_str_t                *scope;
-    ngx_uint_t                i, n, status;
-    ngx_keyval_t              f[16];
-    ngx_http_ir_ctx_t        *ctx;
-    ngx_http_ir_loc_conf_t   *lcf;
-    ngx_http_variable_value_t *id;
-    u_char                    time[NGX_HTTP_IR_AUDIT_TIME_LEN];
-    u_char                    code[NGX_INT_T_LEN];
+    u_char                     *p;
+    ngx_str_t                  *scope;
+    ngx_uint_t                  i, n, status;
+    ngx_keyval_t                f[16];
+    ngx_http_ir_ctx_t          *ctx;
+    ngx_http_ir_loc_conf_t     *lcf;
+    ngx_http_variable_value_t  *id;
+    u_char                      time[NGX_HTTP_IR_AUDIT_TIME_LEN];
+    u_char                      code[NGX_INT_T_LEN];
 
     static ngx_str_t  request_id = ngx_string("request_id");
     static ngx_str_t  modes[] = { ngx_string("enforce"),
