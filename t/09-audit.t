@@ -258,8 +258,25 @@ my $body = $t2->get('/metrics');
 is($body->{headers}{'content-type'}, 'text/plain; version=0.0.4; charset=utf-8',
    'Prometheus text format');
 
+# a stream key of the wrong type: refused, logged, nothing crashes
+
+$t->redis->set('ir:audit', 'not a stream');
+$mark = $t2->log_mark;
+$t2->allowed($t2->get('/x', %alice), 'a request while the stream key is a string');
+my $refused;
+for (1 .. 50) {
+    $refused = $t2->log_since($mark) =~ /Redis refused an audit entry: WRONGTYPE.*check the stream key/;
+    last if $refused;
+    sleep 0.05;
+}
+ok($refused, 'the wrong type of the stream is logged with what to check');
+$t->redis->del('ir:audit');
+@e = wait_entries(1);
+is($e[-1]{uri}, '/x', 'once fixed, the entry waiting in the buffer is written');
+
 # metrics survive a reload
 
+%m = metrics($t2);
 my $allowed = $m{'ir_access_requests_total{mode="enforce",decision="allow",reason=""}'};
 $t2->reload_nginx;
 sleep 1;
