@@ -18,8 +18,8 @@
 static ngx_int_t ngx_http_ir_pin_match(ngx_array_t *pins, u_char *digest);
 static ngx_int_t ngx_http_ir_contract_dates(ngx_http_ir_org_t *org,
     ngx_uint_t today, ngx_http_ir_verdict_t *v);
-static ngx_int_t ngx_http_ir_grant(ngx_http_ir_record_t *rec, ngx_str_t *grant,
-    ngx_pool_t *pool);
+static ngx_int_t ngx_http_ir_granted(ngx_http_ir_record_t *rec,
+    ngx_str_t *scope);
 static ngx_uint_t ngx_http_ir_deny(ngx_http_ir_verdict_t *v,
     ngx_uint_t reason, const char *detail, ngx_str_t *subject);
 
@@ -51,7 +51,7 @@ static ngx_str_t  ngx_http_ir_locked = ngx_string("locked");
 
 ngx_uint_t
 ngx_http_ir_decide(ngx_http_ir_policy_t *policy, ngx_http_ir_facts_t *facts,
-    ngx_http_ir_record_t *rec, ngx_http_ir_verdict_t *v, ngx_pool_t *pool)
+    ngx_http_ir_record_t *rec, ngx_http_ir_verdict_t *v)
 {
     ngx_str_t           *scope;
     ngx_uint_t           i;
@@ -60,8 +60,6 @@ ngx_http_ir_decide(ngx_http_ir_policy_t *policy, ngx_http_ir_facts_t *facts,
 
     user = &rec->user;
     org = &rec->org;
-
-    ngx_str_null(&v->grant);
 
     /* 2: the user record and its status */
 
@@ -181,16 +179,11 @@ ngx_http_ir_decide(ngx_http_ir_policy_t *policy, ngx_http_ir_facts_t *facts,
 
     /* 9: the scopes */
 
-    if (ngx_http_ir_grant(rec, &v->grant, pool) != NGX_OK) {
-        return ngx_http_ir_deny(v, NGX_HTTP_IR_STORE_UNAVAILABLE,
-                                "no memory", NULL);
-    }
-
     if (policy->scopes) {
         scope = policy->scopes->elts;
 
         for (i = 0; i < policy->scopes->nelts; i++) {
-            if (ngx_http_ir_list_has(&v->grant, &scope[i]) != NGX_OK) {
+            if (ngx_http_ir_granted(rec, &scope[i]) != NGX_OK) {
                 return ngx_http_ir_deny(v, NGX_HTTP_IR_SCOPE_DENIED,
                                         "scope is not granted", &scope[i]);
             }
@@ -457,6 +450,21 @@ ngx_http_ir_contract_dates(ngx_http_ir_org_t *org, ngx_uint_t today,
  */
 
 static ngx_int_t
+ngx_http_ir_granted(ngx_http_ir_record_t *rec, ngx_str_t *scope)
+{
+    if (rec->user.scopes.data
+        && ngx_http_ir_list_has(&rec->user.scopes, scope) != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_ir_list_find(&rec->org.scopes, scope);
+}
+
+
+/* the grant as words, for $ir_access_scopes: built only when it is used */
+
+ngx_int_t
 ngx_http_ir_grant(ngx_http_ir_record_t *rec, ngx_str_t *grant,
     ngx_pool_t *pool)
 {
@@ -486,9 +494,7 @@ ngx_http_ir_grant(ngx_http_ir_record_t *rec, ngx_str_t *grant,
 
     for (i = 0; i < rec->org.scopes.nelts; i++) {
 
-        if (rec->user.scopes.data
-            && ngx_http_ir_list_has(&rec->user.scopes, &scope[i]) != NGX_OK)
-        {
+        if (ngx_http_ir_granted(rec, &scope[i]) != NGX_OK) {
             continue;
         }
 

@@ -108,18 +108,19 @@ typedef struct {
     ngx_uint_t                     reason;
     const char                    *detail;
     ngx_str_t                      subject;       /* the value at fault */
-    ngx_str_t                      grant;         /* effective scopes */
 } ngx_http_ir_verdict_t;
 
 
 ngx_uint_t ngx_http_ir_decide(ngx_http_ir_policy_t *policy,
     ngx_http_ir_facts_t *facts, ngx_http_ir_record_t *rec,
-    ngx_http_ir_verdict_t *v, ngx_pool_t *pool);
+    ngx_http_ir_verdict_t *v);
 ngx_str_t *ngx_http_ir_reason_name(ngx_uint_t reason);
 ngx_int_t ngx_http_ir_parse_date(ngx_str_t *text, ngx_uint_t *date);
 ngx_int_t ngx_http_ir_list_has(ngx_str_t *list, ngx_str_t *word);
 ngx_int_t ngx_http_ir_list_find(ngx_array_t *list, ngx_str_t *word);
 ngx_int_t ngx_http_ir_parse_pins(ngx_str_t *field, ngx_array_t *pins);
+ngx_int_t ngx_http_ir_grant(ngx_http_ir_record_t *rec, ngx_str_t *grant,
+    ngx_pool_t *pool);
 
 
 #endif /* _NGX_HTTP_IR_DECISION_H_INCLUDED_ */

@@ -75,7 +75,6 @@ ngx_http_ir_request_start(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
                    ? "no verified client certificate"
                    : "identity is not a valid user name";
         ngx_str_null(&v.subject);
-        ngx_str_null(&v.grant);
 
         return ngx_http_ir_request_finish(r, ctx, &v);
     }
@@ -476,8 +475,7 @@ ngx_http_ir_request_decide(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
     for ( ;; ) {
         facts.password = ctx->password;
 
-        if (ngx_http_ir_decide(&lcf->policy, &facts, &ctx->record, &v,
-                               r->pool)
+        if (ngx_http_ir_decide(&lcf->policy, &facts, &ctx->record, &v)
             != NGX_HTTP_IR_CHECK_PASSWORD)
         {
             break;
@@ -621,7 +619,6 @@ ngx_http_ir_request_finish(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx,
 
     ctx->decided = 1;
     ctx->reason = v->reason;
-    ctx->scopes = v->grant;
 
     if (ctx->record.user.found) {
         ctx->org = ctx->record.user.org;
@@ -673,7 +670,6 @@ ngx_http_ir_request_store_failed(ngx_http_ir_verdict_t *v)
     v->detail = "Redis is unreachable, failing or slower than "
                 "\"ir_access_redis_timeout\"";
     ngx_str_null(&v->subject);
-    ngx_str_null(&v->grant);
 }
 
 

@@ -12,10 +12,13 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ir_access.h"
+#include "ngx_http_ir_decision.h"
 #include "ngx_http_ir_variables.h"
 
 
 static ngx_int_t ngx_http_ir_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_ir_variable_scopes(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 
@@ -33,7 +36,7 @@ static ngx_http_variable_t  ngx_http_ir_variables[] = {
     { ngx_string("ir_access_contract"), NULL, ngx_http_ir_variable,
       offsetof(ngx_http_ir_ctx_t, contract), NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
-    { ngx_string("ir_access_scopes"), NULL, ngx_http_ir_variable,
+    { ngx_string("ir_access_scopes"), NULL, ngx_http_ir_variable_scopes,
       offsetof(ngx_http_ir_ctx_t, scopes), NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("ir_access_country"), NULL, ngx_http_ir_variable,
@@ -94,4 +97,25 @@ ngx_http_ir_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     v->data = value->data;
 
     return NGX_OK;
+}
+
+
+/* the effective grant is built the first time it is asked for */
+
+static ngx_int_t
+ngx_http_ir_variable_scopes(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_ir_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_ir_access_module);
+
+    if (ctx && ctx->decided && ctx->record.org.found
+        && ctx->scopes.data == NULL
+        && ngx_http_ir_grant(&ctx->record, &ctx->scopes, r->pool) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_ir_variable(r, v, data);
 }
