@@ -492,6 +492,7 @@ sub curl_args {
     push @a, '-H', $_ for @{ $o{headers} || [] };
     push @a, '-u', $o{user} if defined $o{user};
     push @a, '-X', $o{method} if $o{method};
+    push @a, '--http2' if $o{http2};
 
     push @a, "$scheme://127.0.0.1:$port$path";
 
