@@ -207,11 +207,37 @@ $t->denied($t->get('/', %carol, user => 'carol:secret'), 403,
 $t->redis->hset('ir:user:carol', 'status', 'active');
 ok(defined until_status(200, %carol, user => 'carol:secret'),
    'cached: the unlock is seen at once');
+
+# Redis down during a login: the cached record still checks the password,
+# nothing is counted, and that is logged
+
+$t->redis->save;
+$t->stop_redis;
+
+$t->allowed($t->get('/', %carol, user => 'carol:secret'),
+            'Redis down: the right password, checked against the cache');
+$mark = $t->log_mark;
+$t->denied($t->get('/', %carol, user => 'carol:wrong'), 401, 'bad_password',
+           'Redis down: a wrong password is still refused');
+like($t->log_since($mark),
+     qr/a failed login of user "carol" was not counted: Redis is unavailable/,
+     'Redis down: the uncounted failure is logged');
+
+$t->start_redis(notify => 'KA');
+is($t->redis->get('ir:user:carol:fails'), undef,
+   'Redis back: nothing was counted meanwhile');
+is($t->redis->hget('ir:user:carol', 'status'), 'active',
+   'Redis back: the record is intact');
 $t->write_config(config('zone=ir:1m ttl=1h stale=3s', 1), workers => 2);
 $t->reload_nginx;
 sleep 1;
 
 # one lookup for many parallel requests of one uncached user
+
+# a lookup first, so that Redis knows the script (EVALSHA, no NOSCRIPT)
+$t->redis->hset('ir:user:bob', 'unit', 'warm');
+sleep 0.2;
+$t->get('/', cert => 'bob', ip => '10.0.0.1');
 
 $t->redis->hset('ir:user:bob', 'unit', 'fresh');
 sleep 0.2;
