@@ -40,6 +40,8 @@ static char *ngx_http_ir_words(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_ir_check_country(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_ir_password_remember(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_ir_lockout(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_ir_audit(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -163,6 +165,13 @@ static ngx_command_t  ngx_http_ir_access_commands[] = {
       ngx_conf_set_flag_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_ir_loc_conf_t, policy.password),
+      NULL },
+
+    { ngx_string("ir_access_password_remember"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_ir_password_remember,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ir_loc_conf_t, password_remember),
       NULL },
 
     { ngx_string("ir_access_lockout"),
@@ -361,6 +370,7 @@ ngx_http_ir_create_loc_conf(ngx_conf_t *cf)
     lcf->lockout_status = NGX_CONF_UNSET_PTR;
     lcf->audit = NGX_CONF_UNSET_PTR;
     lcf->mode = NGX_CONF_UNSET_UINT;
+    lcf->password_remember = NGX_CONF_UNSET_MSEC;
 
     return lcf;
 }
@@ -394,6 +404,8 @@ ngx_http_ir_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               15 * 60 * 1000);
     ngx_conf_merge_ptr_value(conf->lockout_status, prev->lockout_status,
                              NULL);
+    ngx_conf_merge_msec_value(conf->password_remember,
+                              prev->password_remember, 60000);
     ngx_conf_merge_ptr_value(conf->audit, prev->audit, NULL);
     ngx_conf_merge_uint_value(conf->mode, prev->mode, NGX_HTTP_IR_ENFORCE);
 
@@ -530,6 +542,30 @@ ngx_http_ir_words(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* "ir_access_password_remember 60s | off" */
+
+static char *
+ngx_http_ir_password_remember(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ir_loc_conf_t *lcf = conf;
+
+    ngx_str_t  *value;
+
+    if (lcf->password_remember != NGX_CONF_UNSET_MSEC) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        lcf->password_remember = 0;
+        return NGX_CONF_OK;
+    }
+
+    return ngx_conf_set_msec_slot(cf, cmd, conf);
 }
 
 

@@ -55,7 +55,7 @@ redis-cli -p $REDIS_PORT SADD ir:user:bench:ips 127.0.0.1 > /dev/null
 
 mkdir -p logs tmp www
 # static files: "return" would answer before the access phase
-for f in plain login auth_basic; do echo "$f" > www/$f; done
+for f in plain login remembered auth_basic; do echo "$f" > www/$f; done
 cat > nginx.conf <<EOF
 load_module $MODULE;
 worker_processes 1;
@@ -77,6 +77,13 @@ http {
         default_type text/plain;
         location /plain { }
         location /login {
+            # every login hashed: what the thread pool spares the worker
+            ir_access on;
+            ir_access_password on;
+            ir_access_password_remember off;
+            ir_access_lockout off;
+        }
+        location /remembered {
             ir_access on;
             ir_access_password on;
             ir_access_lockout off;
@@ -124,6 +131,12 @@ result=$(plain)
 wait
 printf '%-44s %s %10s\n' "during ir-access bcrypt logins (-c 8)" "$result" \
     "$(login_rate login)"
+
+logins remembered
+result=$(plain)
+wait
+printf '%-44s %s %10s\n' "during remembered ir-access logins (-c 8)" \
+    "$result" "$(login_rate remembered)"
 
 logins auth_basic
 result=$(plain)

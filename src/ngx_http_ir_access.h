@@ -40,6 +40,7 @@ typedef struct {
     ngx_http_ir_lockout_conf_t     lockout;
     ngx_array_t                   *lockout_status;   /* of ngx_uint_t */
     ngx_thread_pool_t             *thread_pool;
+    ngx_msec_t                     password_remember;
     ngx_http_ir_audit_conf_t      *audit;
     ngx_uint_t                     mode;
 } ngx_http_ir_loc_conf_t;

@@ -217,7 +217,16 @@ ngx_http_ir_metrics_handler(ngx_http_request_t *r)
     p = ngx_sprintf(p,
             "# HELP ir_access_locks_total Accounts the module locked.\n"
             "# TYPE ir_access_locks_total counter\n"
-            "ir_access_locks_total %uA\n", m->locks);
+            "ir_access_locks_total %uA\n"
+            "# HELP ir_access_passwords_hashed_total Slow password hashes "
+            "computed in the thread pool.\n"
+            "# TYPE ir_access_passwords_hashed_total counter\n"
+            "ir_access_passwords_hashed_total %uA\n"
+            "# HELP ir_access_passwords_remembered_total Passwords found "
+            "among the recently verified.\n"
+            "# TYPE ir_access_passwords_remembered_total counter\n"
+            "ir_access_passwords_remembered_total %uA\n",
+            m->locks, m->passwords_hashed, m->passwords_remembered);
 
     b->last = p;
     b->last_buf = (r == r->main) ? 1 : 0;

@@ -32,6 +32,8 @@ typedef struct {
     ngx_atomic_t                   audit_buffered;
     ngx_atomic_t                   audit_dropped;
     ngx_atomic_t                   locks;
+    ngx_atomic_t                   passwords_hashed;
+    ngx_atomic_t                   passwords_remembered;
 } ngx_http_ir_metrics_t;
 
 

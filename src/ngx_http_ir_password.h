@@ -24,7 +24,8 @@ typedef void (*ngx_http_ir_password_done_pt)(ngx_http_request_t *r,
 
 ngx_int_t ngx_http_ir_password_check(ngx_http_request_t *r,
     ngx_str_t *identity, ngx_str_t *hash, ngx_thread_pool_t *pool,
-    ngx_http_ir_password_done_pt done, ngx_uint_t *result);
+    ngx_msec_t remember, ngx_http_ir_password_done_pt done,
+    ngx_uint_t *result);
 
 
 #endif /* _NGX_HTTP_IR_PASSWORD_H_INCLUDED_ */

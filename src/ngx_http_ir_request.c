@@ -491,6 +491,7 @@ ngx_http_ir_request_decide(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
         rc = ngx_http_ir_password_check(r, &ctx->user,
                                         &ctx->record.user.password,
                                         lcf->thread_pool,
+                                        lcf->password_remember,
                                         ngx_http_ir_request_password_done,
                                         &ctx->password);
 

@@ -56,6 +56,17 @@ my $http = <<"CONF";
             proxy_pass http://127.0.0.1:%%BACKEND%%;
         }
 
+        location /pw-forget/ {
+            ir_access_password on;
+            ir_access_password_remember off;
+            proxy_pass http://127.0.0.1:%%BACKEND%%;
+        }
+
+        location /metrics {
+            ir_access off;
+            ir_access_status;
+        }
+
         location /self-auth/ {
             # a backend that checks passwords itself
             ir_access_lockout 3;
@@ -106,6 +117,51 @@ for my $format (sort keys %hashes) {
     $t->denied($res, 401, 'bad_password', "$format: a wrong password");
     $r->del('ir:user:alice:fails');
 }
+
+# a verified password is remembered for a while by each worker, never a
+# wrong one, and never across a change of the stored hash
+
+sub counter {
+    my ($name) = @_;
+    my ($n) = $t->get('/metrics')->{body} =~ /^\Q$name\E (\d+)$/m;
+    return $n // 0;
+}
+
+(my $bcrypt = $hashes{'bcrypt $2y$'}) =~ s/\s+$//;
+user_with('alice', $bcrypt);
+
+my $hashed = counter('ir_access_passwords_hashed_total');
+my $remembered = counter('ir_access_passwords_remembered_total');
+
+$t->allowed($t->get('/pw/x', %in, user => 'alice:secret'), "login $_")
+    for 1 .. 6;
+cmp_ok(counter('ir_access_passwords_hashed_total') - $hashed, '<=', 2,
+       'six logins: bcrypt ran at most once a worker');
+cmp_ok(counter('ir_access_passwords_remembered_total') - $remembered, '>=', 4,
+       'the others were remembered');
+
+$hashed = counter('ir_access_passwords_hashed_total');
+$t->denied($t->get('/pw/x', %in, user => 'alice:secreT'), 401,
+           'bad_password', "wrong password $_") for 1 .. 2;
+is(counter('ir_access_passwords_hashed_total') - $hashed, 2,
+   'a wrong password is hashed every time');
+$r->del('ir:user:alice:fails');
+
+my $other = (split /[:\n]/, `htpasswd -nbB x other`)[1];
+$r->hset('ir:user:alice', 'password', $other);
+$t->denied($t->get('/pw/x', %in, user => 'alice:secret'), 401,
+           'bad_password', 'a remembered password after the hash changed');
+$t->allowed($t->get('/pw/x', %in, user => 'alice:other'),
+            'the new password');
+$r->del('ir:user:alice:fails');
+
+$hashed = counter('ir_access_passwords_hashed_total');
+$t->allowed($t->get('/pw-forget/x', %in, user => 'alice:other'),
+            "remember off: login $_") for 1 .. 3;
+is(counter('ir_access_passwords_hashed_total') - $hashed, 3,
+   'remember off: every login hashed');
+
+user_with('alice', $bcrypt);
 
 # the challenge, and a missing password
 
