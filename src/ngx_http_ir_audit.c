@@ -24,6 +24,9 @@
 
 #define NGX_HTTP_IR_AUDIT_RETRY  1000
 
+/* how long an exiting worker waits for Redis to take its entries, s */
+#define NGX_HTTP_IR_AUDIT_LINGER  30
+
 
 typedef struct {
     ngx_queue_t                    queue;
@@ -47,6 +50,7 @@ static ngx_http_ir_redis_t  *ngx_http_ir_audit_redis;
 static ngx_event_t           ngx_http_ir_audit_timer;
 static ngx_log_t            *ngx_http_ir_audit_log;
 static ngx_uint_t            ngx_http_ir_audit_failing;
+static ngx_uint_t            ngx_http_ir_audit_lingered;
 
 
 char *
@@ -404,6 +408,19 @@ ngx_http_ir_audit_flush(void)
 static void
 ngx_http_ir_audit_retry(ngx_event_t *ev)
 {
+    /*
+     * An exiting worker (a reload) waits for Redis, but not for ever:
+     * reloads during a long outage would pile up old workers.  What it
+     * still holds when it gives up is logged as it exits.
+     */
+
+    if (ngx_exiting
+        && ngx_http_ir_audit_lingered++
+           >= NGX_HTTP_IR_AUDIT_LINGER * 1000 / NGX_HTTP_IR_AUDIT_RETRY)
+    {
+        return;
+    }
+
     ngx_http_ir_audit_flush();
 }
 
