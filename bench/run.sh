@@ -24,6 +24,7 @@ ROUNDS=${ROUNDS:-3}
 SECONDS_EACH=${SECONDS_EACH:-6}
 CONCURRENCY=${CONCURRENCY:-16}
 USERS=${USERS:-10 1000 100000}
+USER_ROUNDS=${USER_ROUNDS:-3}
 DIR=$(mktemp -d /tmp/ir-bench-XXXXXX)
 chmod 755 "$DIR"
 
@@ -304,58 +305,71 @@ done
 fi
 
 # (c) users: cache hit rate and CPU per request as users grow -----------------
+#
+# Every population is provisioned and its cache filled first; then the
+# measured passes of all populations alternate, round after round, so that
+# each round's ratio to 10 users is taken with the machine as it is then.
+
+fetch() {
+    taskset -c 1 curl -s --no-progress-meter --parallel \
+        --parallel-max $CONCURRENCY --cacert ca.crt \
+        --cert bench.crt --key bench.key -K "$1"
+}
+
+for n in $USERS; do
+    # n users behind the one certificate, u<n>-1 ... u<n>-<n>
+    awk -v n="$n" -v fp="$FP" 'BEGIN {
+        for (i = 1; i <= n; i++) {
+            printf "HSET ir:user:u%d-%d org bank cert %s\r\n", n, i, fp
+            printf "SADD ir:user:u%d-%d:ips 127.0.0.1\r\n", n, i
+        }
+    }' | redis --pipe > /dev/null
+
+    # passes over all of them, in an order shuffled once
+    total=$(( n < 20000 ? 40000 : n ))
+    seq "$n" | shuf | awk -v n="$n" -v total="$total" \
+                          -v port="${PORT[users]}" '
+        { u[NR] = $1 }
+        END {
+            for (i = 0; i < total; i++)
+                printf "url = \"https://127.0.0.1:%s/api/persons/1?u=u%d-%d\"\noutput = \"/dev/null\"\n",
+                       port, n, u[i % NR + 1]
+        }' > urls-$n.txt
+
+    head -n $(( 2 * n )) urls-$n.txt > warm-$n.txt
+    fetch warm-$n.txt
+done
+
+for round in $(seq "$USER_ROUNDS"); do
+    base=""
+    for n in $USERS; do
+        redis CONFIG RESETSTAT > /dev/null
+        c0=$(cpu_ns users)
+        fetch urls-$n.txt
+        c1=$(cpu_ns users)
+
+        lookups=$(redis INFO commandstats \
+                  | awk -F'[=,]' '/^cmdstat_eval/ {n += $2} END {print n + 0}')
+        total=$(( n < 20000 ? 40000 : n ))
+
+        cpu=$(awk -v ns=$(( c1 - c0 )) -v t="$total" \
+              'BEGIN {printf "%.2f", ns / t / 1000}')
+        [ -n "$base" ] || base=$cpu
+
+        echo "$cpu" >> c-$n.cpu
+        awk -v c="$cpu" -v b="$base" 'BEGIN {printf "%.4f\n", c / b}' \
+            >> c-$n.ratio
+        awk -v l="$lookups" -v t="$total" \
+            'BEGIN {printf "%.1f\n", 100 * (1 - l / t)}' >> c-$n.hits
+    done
+done
 
 echo
 printf '%-10s %10s %10s %12s %12s\n' users requests "hit rate" \
     "CPU/req us" "x 10 users"
 
-base_cpu=""
 for n in $USERS; do
-    # provision n users behind the one certificate
-    awk -v n="$n" -v fp="$FP" 'BEGIN {
-        for (i = 1; i <= n; i++) {
-            printf "HSET ir:user:u%d org bank cert %s\r\n", i, fp
-            printf "SADD ir:user:u%d:ips 127.0.0.1\r\n", i
-        }
-    }' | redis --pipe > /dev/null
-
-    # passes over all users, in an order shuffled once
-    seq "$n" | shuf > users.txt
-    total=$(( n < 20000 ? 40000 : n ))
-    awk -v total="$total" -v port="${PORT[users]}" '
-        { u[NR] = $1 }
-        END {
-            for (i = 0; i < total; i++)
-                printf "url = \"https://127.0.0.1:%s/api/persons/1?u=u%d\"\noutput = \"/dev/null\"\n",
-                       port, u[i % NR + 1]
-        }' users.txt > urls.txt
-
-    fetch() {
-        taskset -c 1 curl -s --no-progress-meter --parallel \
-            --parallel-max $CONCURRENCY --cacert ca.crt \
-            --cert bench.crt --key bench.key -K "$1"
-    }
-
-    # a pass over all users fills the cache; the measured passes follow
-    head -n $(( 2 * n )) urls.txt > warm.txt
-    fetch warm.txt
-
-    redis CONFIG RESETSTAT > /dev/null
-    c0=$(cpu_ns users)
-    fetch urls.txt
-    c1=$(cpu_ns users)
-
-    lookups=$(redis INFO commandstats \
-              | awk -F'[=,]' '/^cmdstat_eval/ {n += $2} END {print n + 0}')
-
-    awk -v n="$n" -v total="$total" -v l="$lookups" -v ns=$(( c1 - c0 )) \
-        -v base="$base_cpu" 'BEGIN {
-            cpu = ns / total / 1000
-            printf "%-10d %10d %9.1f%% %12.1f %12s\n", n, total,
-                   100 * (1 - l / total), cpu,
-                   base == "" ? "1.000" : sprintf("%.3f", cpu / base)
-        }'
-
-    [ -n "$base_cpu" ] || base_cpu=$(awk -v ns=$(( c1 - c0 )) \
-                                     -v t="$total" 'BEGIN {print ns / t / 1000}')
+    printf '%-10s %10s %9s%% %12s %12s\n' "$n" \
+        "$(( n < 20000 ? 40000 : n ))" "$(median < c-$n.hits)" \
+        "$(median < c-$n.cpu)" "$(median < c-$n.ratio)"
 done
