@@ -53,15 +53,22 @@ typedef struct {
 typedef struct ngx_http_ir_waiter_s  ngx_http_ir_waiter_t;
 
 
+/* what a request needs only while it waits, allocated when it first does */
+
+typedef struct {
+    ngx_event_t                    timer;         /* the Redis timeout */
+    ngx_event_t                    resume;        /* posted when it ends */
+    ngx_event_t                    poll;          /* another worker looks */
+    ngx_msec_t                     poll_delay;
+} ngx_http_ir_wait_t;
+
+
 /* a request's decision, kept in its module context */
 
 typedef struct {
     ngx_http_request_t            *request;
     ngx_http_ir_lockout_t         *lockout;       /* a count in flight */
-    ngx_event_t                    timer;         /* the Redis timeout */
-    ngx_event_t                    resume;        /* posted when it ends */
-    ngx_event_t                    poll;          /* another worker looks */
-    ngx_msec_t                     poll_delay;
+    ngx_http_ir_wait_t            *wait;
     ngx_http_ir_waiter_t          *waiter;        /* on a lookup */
 
     ngx_uint_t                     reason;

@@ -181,15 +181,15 @@ ngx_http_ir_request_lookup(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
         return ngx_http_ir_request_decide(r, ctx);
     }
 
-    if (!ctx->timer.timer_set) {
-        ngx_add_timer(&ctx->timer, mcf->redis.timeout);
+    if (!ctx->wait->timer.timer_set) {
+        ngx_add_timer(&ctx->wait->timer, mcf->redis.timeout);
     }
 
     if (rc == NGX_DECLINED) {
         /* look into the cache again shortly */
-        ctx->poll_delay = ctx->poll_delay ? ngx_min(ctx->poll_delay * 2, 32)
-                                          : 1;
-        ngx_add_timer(&ctx->poll, ctx->poll_delay);
+        ctx->wait->poll_delay = ctx->wait->poll_delay
+                                ? ngx_min(ctx->wait->poll_delay * 2, 32) : 1;
+        ngx_add_timer(&ctx->wait->poll, ctx->wait->poll_delay);
     }
 
     ctx->waiting = 1;
@@ -209,39 +209,42 @@ ngx_http_ir_request_lookup(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 static ngx_int_t
 ngx_http_ir_request_prepare(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 {
-    ngx_pool_cleanup_t  *cln;
+    ngx_pool_cleanup_t    *cln;
+    ngx_http_ir_wait_t    *wait;
+    ngx_http_ir_waiter_t  *waiter;
 
     if (ctx->waiter) {
         return NGX_OK;
     }
 
+    waiter = ngx_pcalloc(r->pool, sizeof(ngx_http_ir_waiter_t));
+    wait = ngx_pcalloc(r->pool, sizeof(ngx_http_ir_wait_t));
     cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
+
+    if (waiter == NULL || wait == NULL || cln == NULL) {
         return NGX_ERROR;
     }
+
+    ctx->waiter = waiter;
+    ctx->wait = wait;
 
     cln->handler = ngx_http_ir_request_cleanup;
     cln->data = ctx;
 
-    ctx->waiter = ngx_pcalloc(r->pool, sizeof(ngx_http_ir_waiter_t));
-    if (ctx->waiter == NULL) {
-        return NGX_ERROR;
-    }
-
     ctx->waiter->handler = ngx_http_ir_request_looked_up;
     ctx->waiter->data = ctx;
 
-    ctx->timer.handler = ngx_http_ir_request_timeout;
-    ctx->timer.data = ctx;
-    ctx->timer.log = r->connection->log;
+    ctx->wait->timer.handler = ngx_http_ir_request_timeout;
+    ctx->wait->timer.data = ctx;
+    ctx->wait->timer.log = r->connection->log;
 
-    ctx->resume.handler = ngx_http_ir_request_resume;
-    ctx->resume.data = ctx;
-    ctx->resume.log = r->connection->log;
+    ctx->wait->resume.handler = ngx_http_ir_request_resume;
+    ctx->wait->resume.data = ctx;
+    ctx->wait->resume.log = r->connection->log;
 
-    ctx->poll.handler = ngx_http_ir_request_poll;
-    ctx->poll.data = ctx;
-    ctx->poll.log = r->connection->log;
+    ctx->wait->poll.handler = ngx_http_ir_request_poll;
+    ctx->wait->poll.data = ctx;
+    ctx->wait->poll.log = r->connection->log;
 
     return NGX_OK;
 }
@@ -266,7 +269,7 @@ ngx_http_ir_request_looked_up(ngx_http_ir_waiter_t *w, u_char *block,
         ctx->lookup_failed = 1;
     }
 
-    ngx_post_event(&ctx->resume, &ngx_posted_events);
+    ngx_post_event(&ctx->wait->resume, &ngx_posted_events);
 }
 
 
@@ -278,7 +281,7 @@ ngx_http_ir_request_timeout(ngx_event_t *ev)
     ngx_http_request_t       *r;
     ngx_http_ir_main_conf_t  *mcf;
 
-    if (ctx->resume.posted) {
+    if (ctx->wait->resume.posted) {
         /* the answer came in the same turn of the event loop */
         return;
     }
@@ -298,7 +301,7 @@ ngx_http_ir_request_timeout(ngx_event_t *ev)
 
     ngx_http_ir_redis_check(mcf->conn);
 
-    ngx_post_event(&ctx->resume, &ngx_posted_events);
+    ngx_post_event(&ctx->wait->resume, &ngx_posted_events);
 }
 
 
@@ -309,12 +312,12 @@ ngx_http_ir_request_resume(ngx_event_t *ev)
 {
     ngx_http_ir_ctx_t *ctx = ev->data;
 
-    if (ctx->timer.timer_set) {
-        ngx_del_timer(&ctx->timer);
+    if (ctx->wait->timer.timer_set) {
+        ngx_del_timer(&ctx->wait->timer);
     }
 
-    if (ctx->poll.timer_set) {
-        ngx_del_timer(&ctx->poll);
+    if (ctx->wait->poll.timer_set) {
+        ngx_del_timer(&ctx->wait->poll);
     }
 
     ngx_http_ir_request_wake(ctx);
@@ -369,8 +372,8 @@ ngx_http_ir_request_detach(ngx_http_ir_ctx_t *ctx)
         ctx->lockout = NULL;
     }
 
-    if (ctx->poll.timer_set) {
-        ngx_del_timer(&ctx->poll);
+    if (ctx->wait && ctx->wait->poll.timer_set) {
+        ngx_del_timer(&ctx->wait->poll);
     }
 }
 
@@ -382,12 +385,12 @@ ngx_http_ir_request_cleanup(void *data)
 
     ngx_http_ir_request_detach(ctx);
 
-    if (ctx->timer.timer_set) {
-        ngx_del_timer(&ctx->timer);
+    if (ctx->wait->timer.timer_set) {
+        ngx_del_timer(&ctx->wait->timer);
     }
 
-    if (ctx->resume.posted) {
-        ngx_delete_posted_event(&ctx->resume);
+    if (ctx->wait->resume.posted) {
+        ngx_delete_posted_event(&ctx->wait->resume);
     }
 }
 
@@ -449,8 +452,8 @@ ngx_http_ir_request_decide(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 
     /* the wait is over, however it ended (a poll may end it early) */
 
-    if (ctx->timer.timer_set) {
-        ngx_del_timer(&ctx->timer);
+    if (ctx->wait && ctx->wait->timer.timer_set) {
+        ngx_del_timer(&ctx->wait->timer);
     }
 
     if (!ctx->looked_up && ngx_http_ir_request_stale(r, ctx) != NGX_OK) {
@@ -577,7 +580,7 @@ ngx_http_ir_request_count(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 
     ngx_http_ir_request_forget(mcf, &ctx->user);
 
-    ngx_add_timer(&ctx->timer, mcf->redis.timeout);
+    ngx_add_timer(&ctx->wait->timer, mcf->redis.timeout);
     ctx->waiting = 1;
 
     return NGX_AGAIN;
@@ -591,7 +594,7 @@ ngx_http_ir_request_counted(void *waiter)
 
     ctx->lockout = NULL;
 
-    ngx_post_event(&ctx->resume, &ngx_posted_events);
+    ngx_post_event(&ctx->wait->resume, &ngx_posted_events);
 }
 
 
