@@ -44,7 +44,7 @@ CONF
 $t->start_nginx;
 
 my $r = $t->redis;
-srand(20261127);
+srand($ENV{IR_SEED} // 20261127);
 
 sub junk {
     my $len = int(rand(4)) == 0 ? int(rand(5000)) : int(rand(40));
@@ -61,6 +61,13 @@ sub field {
 
 my $fp = $t->fingerprint('alice');
 my (%statuses, $bad);
+
+# the same records without garbage are allowed: the rounds below can tell
+$t->org('bank', name => 'Bank', status => 'active', env => 'prod',
+        scopes => ['person.basic']);
+$t->user('alice', ips => ['10.0.0.0/8'], password => '{PLAIN}secret');
+$t->allowed($t->get('/pw/', cert => 'alice', ip => '10.0.0.1',
+                    user => 'alice:secret'), 'clean records');
 
 for my $i (1 .. 60) {
     $r->del(qw(ir:user:alice ir:user:alice:ips ir:user:alice:fails
@@ -112,7 +119,6 @@ for my $i (1 .. 60) {
 
 ok(!$bad, 'every request got a clear answer: '
    . join(', ', map { "$statuses{$_} x $_" } sort keys %statuses));
-cmp_ok(scalar(keys %statuses), '>', 1, 'and not all the same answer');
 
 $t->stop_nginx;
 $t->check_log;
