@@ -92,7 +92,6 @@ typedef struct {
     unsigned                       decided:1;
     unsigned                       lookup_failed:1;
     unsigned                       dry_run:1;
-    unsigned                       stale:1;
     unsigned                       fail_counted:1;
 } ngx_http_ir_ctx_t;
 

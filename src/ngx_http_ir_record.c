@@ -40,7 +40,9 @@ static ngx_uint_t  ngx_http_ir_record_strings[] = {
     (sizeof(ngx_http_ir_record_strings) / sizeof(ngx_uint_t))
 
 
-static u_char *ngx_http_ir_record_put(u_char *block, u_char *p,
+static u_char *ngx_http_ir_record_array(u_char *block, u_char *p,
+    ngx_array_t *a);
+static u_char *ngx_http_ir_record_string(u_char *block, u_char *p,
     ngx_str_t *s);
 
 
@@ -86,54 +88,52 @@ ngx_http_ir_record_pack(ngx_http_ir_record_t *rec, u_char *block)
 
     p = block + ngx_http_ir_record_align(sizeof(ngx_http_ir_record_t));
 
-    image->user.ips.elts = (void *) (p - block + 1);
-    image->user.ips.nalloc = rec->user.ips.nelts;
-    image->user.ips.pool = NULL;
-    p = ngx_cpymem(p, rec->user.ips.elts,
-                   rec->user.ips.nelts * sizeof(ngx_cidr_t));
-    p = block + ngx_http_ir_record_align(p - block);
-
-    image->user.pins.elts = (void *) (p - block + 1);
-    image->user.pins.nalloc = rec->user.pins.nelts;
-    image->user.pins.pool = NULL;
-    p = ngx_cpymem(p, rec->user.pins.elts,
-                   rec->user.pins.nelts * NGX_HTTP_IR_DIGEST_LEN);
-    p = block + ngx_http_ir_record_align(p - block);
+    p = ngx_http_ir_record_array(block, p, &image->user.ips);
+    p = ngx_http_ir_record_array(block, p, &image->user.pins);
 
     scope = (ngx_str_t *) p;
-    image->org.scopes.elts = (void *) (p - block + 1);
-    image->org.scopes.nalloc = rec->org.scopes.nelts;
-    image->org.scopes.pool = NULL;
-    p += rec->org.scopes.nelts * sizeof(ngx_str_t);
+    p = ngx_http_ir_record_array(block, p, &image->org.scopes);
 
-    s = rec->org.scopes.elts;
-
-    for (i = 0; i < rec->org.scopes.nelts; i++) {
-        scope[i].len = s[i].len;
-        p = ngx_http_ir_record_put(block, p, &scope[i]);
-        ngx_memcpy(block + (uintptr_t) scope[i].data - 1, s[i].data,
-                   s[i].len);
+    for (i = 0; i < image->org.scopes.nelts; i++) {
+        p = ngx_http_ir_record_string(block, p, &scope[i]);
     }
 
     for (i = 0; i < NGX_HTTP_IR_RECORD_STRINGS; i++) {
         s = (ngx_str_t *) ((u_char *) image + ngx_http_ir_record_strings[i]);
-
-        if (s->data == NULL) {
-            continue;
-        }
-
-        ngx_memcpy(p, s->data, s->len);
-        s->data = (u_char *) (p - block + 1);
-        p += s->len;
+        p = ngx_http_ir_record_string(block, p, s);
     }
 }
 
 
-/* a scope's string goes where p points, and its pointer becomes an offset */
+/* an array's elements go where p points, its pointer becomes an offset */
 
 static u_char *
-ngx_http_ir_record_put(u_char *block, u_char *p, ngx_str_t *s)
+ngx_http_ir_record_array(u_char *block, u_char *p, ngx_array_t *a)
 {
+    u_char  *elts;
+
+    elts = a->elts;
+
+    a->elts = (void *) (p - block + 1);
+    a->nalloc = a->nelts;
+    a->pool = NULL;
+
+    p = ngx_cpymem(p, elts, a->nelts * a->size);
+
+    return block + ngx_http_ir_record_align(p - block);
+}
+
+
+/* likewise a string, but for an absent one, which stays NULL */
+
+static u_char *
+ngx_http_ir_record_string(u_char *block, u_char *p, ngx_str_t *s)
+{
+    if (s->data == NULL) {
+        return p;
+    }
+
+    ngx_memcpy(p, s->data, s->len);
     s->data = (u_char *) (p - block + 1);
 
     return p + s->len;

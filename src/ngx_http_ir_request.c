@@ -421,7 +421,6 @@ ngx_http_ir_request_stale(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
     ngx_http_ir_record_rebase(block, &ctx->record, r->pool);
 
     ctx->looked_up = 1;
-    ctx->stale = 1;
 
     ngx_http_ir_metric_inc(cache_stale);
 

@@ -258,6 +258,17 @@ $t->get('/pw-nolock/x', cert => 'carol', ip => '10.0.0.1',
         user => 'carol:wrong') for 1 .. 4;
 is(fails('carol'), undef, 'lockout off: nothing counted');
 is(status('carol'), '', 'lockout off: no lock');
+is($t->get('/pw-nolock/x', cert => 'carol', ip => '10.0.0.1')
+       ->{headers}{'www-authenticate'},
+   'Basic realm="ir-access"', 'the default realm');
+
+# the default lockout: five failures
+$t->get('/pw5/x', cert => 'carol', ip => '10.0.0.1', user => 'carol:wrong')
+    for 1 .. 4;
+is(status('carol'), '', 'default lockout: not locked after four');
+$t->get('/pw5/x', cert => 'carol', ip => '10.0.0.1', user => 'carol:wrong');
+is(status('carol'), 'locked', 'default lockout: locked at five');
+$r->hset('ir:user:carol', 'status', 'active');
 
 # forty concurrent wrong passwords on two workers: one lock, no counter left
 
