@@ -50,13 +50,27 @@ sub dir { $_[0]{dir} }
 sub port { $_[0]{port} }
 sub backend_port { $_[0]{backend_port} }
 
+# Ports are picked below the kernel's ephemeral range, so that no outgoing
+# connection (nginx to Redis, curl to nginx) can hold one before the server
+# that is given it binds it, and never twice in one test: the kernel may
+# hand a port just closed out again.
+my %given;
+
 sub free_port {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, ReuseAddr => 1)
-        or die "no free port: $!";
-    my $port = $s->sockport;
-    close $s;
-    return $port;
+    for (1 .. 1000) {
+        my $port = 20000 + int(rand(12000));
+        next if $given{$port};
+
+        my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                      LocalPort => $port, ReuseAddr => 1)
+            or next;
+        close $s;
+
+        $given{$port} = 1;
+        return $port;
+    }
+
+    die "no free port";
 }
 
 sub run {
@@ -521,6 +535,7 @@ sub get {
     }
 
     if (open my $h, '<', "$d/h-$tag") {
+        local $_;
         while (<$h>) {
             s/\r?\n$//;
             $res->{headers}{lc $1} = $2 if /^([^:\s]+):\s*(.*)$/;
