@@ -14,9 +14,10 @@ SOURCES       = config ngx_http_ir_access_module.c $(wildcard src/*.c src/*.h)
 DEB_PACKAGES  = nginx nginx-dev libhiredis-dev libmaxminddb-dev mmdb-bin \
                 libssl-dev libcrypt-dev redis-server openssl curl \
                 libredis-perl libio-socket-ssl-perl \
-                libmaxmind-db-writer-perl perl redis-tools apache2-utils
+                libmaxmind-db-writer-perl perl redis-tools apache2-utils \
+                libcmocka-dev
 
-.PHONY: all deps module test demo demo-stop bench clean geoip-db
+.PHONY: all deps module unit test demo demo-stop bench clean geoip-db
 
 # The benchmark's peers: OpenResty's Lua module with its Redis client.
 BENCH_PACKAGES = libnginx-mod-http-lua lua-nginx-redis apache2-utils \
@@ -47,7 +48,11 @@ $(MODULE): $(NGX_BUILD)/Makefile $(SOURCES)
 	cp $(NGX_BUILD)/objs/ngx_http_ir_access_module.so $(MODULE).tmp
 	mv $(MODULE).tmp $(MODULE)
 
-test: deps module
+# The pure code's unit tests, with nginx's own core functions beneath them.
+unit: $(NGX_BUILD)/Makefile
+	bash tools/unit.sh $(NGX_BUILD) $(BUILD)/unit
+
+test: deps module unit
 	IR_MODULE=$(MODULE) prove -j2 t/
 
 geoip-db: $(GEOIP_DB)
