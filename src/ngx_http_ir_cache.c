@@ -21,6 +21,7 @@
 
 #include "ngx_http_ir_access.h"
 #include "ngx_http_ir_cache.h"
+#include "ngx_http_ir_record.h"
 
 
 /* changed whenever the layout of nodes or records changes */
@@ -80,8 +81,6 @@ static void ngx_http_ir_cache_expire(ngx_http_ir_cache_t *cache,
     ngx_http_ir_cache_node_t *cn);
 static void ngx_http_ir_cache_delete(ngx_http_ir_cache_t *cache,
     ngx_http_ir_cache_node_t *cn);
-static u_char *ngx_http_ir_cache_copy(ngx_http_ir_cache_node_t *cn,
-    ngx_pool_t *pool);
 static ngx_msec_t ngx_http_ir_cache_now(void);
 
 
@@ -312,7 +311,7 @@ other_version:
 
 ngx_int_t
 ngx_http_ir_cache_get(ngx_http_ir_cache_t *cache, ngx_str_t *name,
-    ngx_msec_t loading, ngx_uint_t *gen, u_char **block, size_t *size,
+    ngx_msec_t loading, ngx_uint_t *gen, ngx_http_ir_record_t *rec,
     ngx_pool_t *pool)
 {
     uint32_t                   hash;
@@ -350,11 +349,8 @@ ngx_http_ir_cache_get(ngx_http_ir_cache_t *cache, ngx_str_t *name,
             ngx_queue_insert_head(&cache->sh->queue, &cn->queue);
         }
 
-        *block = ngx_http_ir_cache_copy(cn, pool);
-        *size = cn->size;
-
-        rc = (*block == NULL) ? NGX_HTTP_IR_CACHE_MISS
-                              : NGX_HTTP_IR_CACHE_FRESH;
+        rc = (ngx_http_ir_record_unpack(cn->block, cn->size, rec, pool)
+              == NGX_OK) ? NGX_HTTP_IR_CACHE_FRESH : NGX_HTTP_IR_CACHE_MISS;
         goto done;
     }
 
@@ -386,7 +382,7 @@ done:
 
 ngx_int_t
 ngx_http_ir_cache_get_stale(ngx_http_ir_cache_t *cache, ngx_str_t *name,
-    u_char **block, size_t *size, ngx_msec_t *age, ngx_pool_t *pool)
+    ngx_http_ir_record_t *rec, ngx_msec_t *age, ngx_pool_t *pool)
 {
     uint32_t                   hash;
     ngx_int_t                  rc;
@@ -407,13 +403,8 @@ ngx_http_ir_cache_get_stale(ngx_http_ir_cache_t *cache, ngx_str_t *name,
     cn = ngx_http_ir_cache_find(cache, name, hash);
 
     if (cn && cn->block && now - cn->fetched < cache->ttl + cache->stale) {
-        *block = ngx_http_ir_cache_copy(cn, pool);
-        *size = cn->size;
         *age = now - cn->fetched;
-
-        if (*block) {
-            rc = NGX_OK;
-        }
+        rc = ngx_http_ir_record_unpack(cn->block, cn->size, rec, pool);
     }
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
@@ -747,22 +738,6 @@ ngx_http_ir_cache_delete(ngx_http_ir_cache_t *cache,
     ngx_rbtree_delete(&cache->sh->rbtree, node);
 
     ngx_slab_free_locked(cache->shpool, node);
-}
-
-
-static u_char *
-ngx_http_ir_cache_copy(ngx_http_ir_cache_node_t *cn, ngx_pool_t *pool)
-{
-    u_char  *copy;
-
-    copy = ngx_palloc(pool, cn->size);
-    if (copy == NULL) {
-        return NULL;
-    }
-
-    ngx_memcpy(copy, cn->block, cn->size);
-
-    return copy;
 }
 
 

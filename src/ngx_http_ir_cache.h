@@ -11,6 +11,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include "ngx_http_ir_decision.h"
+
 
 #define NGX_HTTP_IR_CACHE_FRESH    0
 #define NGX_HTTP_IR_CACHE_MISS     1      /* the caller is to fetch it */
@@ -33,10 +35,10 @@ char *ngx_http_ir_cache_conf(ngx_conf_t *cf, ngx_str_t *value,
     ngx_uint_t n, ngx_http_ir_cache_t **cachep);
 
 ngx_int_t ngx_http_ir_cache_get(ngx_http_ir_cache_t *cache, ngx_str_t *name,
-    ngx_msec_t loading, ngx_uint_t *gen, u_char **block, size_t *size,
+    ngx_msec_t loading, ngx_uint_t *gen, ngx_http_ir_record_t *rec,
     ngx_pool_t *pool);
 ngx_int_t ngx_http_ir_cache_get_stale(ngx_http_ir_cache_t *cache,
-    ngx_str_t *name, u_char **block, size_t *size, ngx_msec_t *age,
+    ngx_str_t *name, ngx_http_ir_record_t *rec, ngx_msec_t *age,
     ngx_pool_t *pool);
 void ngx_http_ir_cache_put(ngx_http_ir_cache_t *cache, ngx_str_t *name,
     ngx_uint_t gen, ngx_str_t *org, u_char *block, size_t size,

@@ -5,9 +5,10 @@
  * The block is the record's image, followed by its allowlist, its
  * organisation's scopes and all its strings; pointers in the image are
  * offsets into the block, plus one, so that an absent string (NULL) stays
- * absent.  A request unpacks a block with one copy into its pool and a
- * pass over the pointers: the allowlist is parsed once, when the record
- * is fetched, not on every request that uses it.
+ * absent.  A request unpacks a block with one copy of what follows the
+ * image into its pool and a pass over the pointers: the allowlist is
+ * parsed once, when the record is fetched, not on every request that
+ * uses it.
  */
 
 
@@ -140,56 +141,62 @@ ngx_http_ir_record_string(u_char *block, u_char *p, ngx_str_t *s)
 }
 
 
+/*
+ * The image is read into the caller's record and only what follows it is
+ * copied, into the request's pool: a hit costs one copy of the payload,
+ * not two of the image, and keeps the request within its first pool
+ * blocks.
+ */
+
 ngx_int_t
 ngx_http_ir_record_unpack(u_char *block, size_t size,
     ngx_http_ir_record_t *rec, ngx_pool_t *pool)
 {
-    u_char  *copy;
+    u_char      *copy;
+    size_t       image;
+    ngx_str_t   *s;
+    ngx_uint_t   i;
 
-    copy = ngx_palloc(pool, size);
+    image = ngx_http_ir_record_align(sizeof(ngx_http_ir_record_t));
+
+    copy = ngx_palloc(pool, size - image);
     if (copy == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memcpy(copy, block, size);
+    ngx_memcpy(copy, block + image, size - image);
 
-    ngx_http_ir_record_rebase(copy, rec, pool);
+    /* an offset into the block, plus one, becomes a pointer into the copy */
 
-    return NGX_OK;
-}
+#define ngx_http_ir_record_pointer(p)                                        \
+    (copy + ((uintptr_t) (p) - 1 - image))
 
-
-/* a block that is the request's own copy: only its pointers are set */
-
-void
-ngx_http_ir_record_rebase(u_char *copy, ngx_http_ir_record_t *rec,
-    ngx_pool_t *pool)
-{
-    ngx_str_t   *s;
-    ngx_uint_t   i;
-
-    *rec = *(ngx_http_ir_record_t *) copy;
+    *rec = *(ngx_http_ir_record_t *) block;
 
     for (i = 0; i < NGX_HTTP_IR_RECORD_STRINGS; i++) {
         s = (ngx_str_t *) ((u_char *) rec + ngx_http_ir_record_strings[i]);
 
         if (s->data) {
-            s->data = copy + (uintptr_t) s->data - 1;
+            s->data = ngx_http_ir_record_pointer(s->data);
         }
     }
 
-    rec->user.ips.elts = copy + (uintptr_t) rec->user.ips.elts - 1;
+    rec->user.ips.elts = ngx_http_ir_record_pointer(rec->user.ips.elts);
     rec->user.ips.pool = pool;
 
-    rec->user.pins.elts = copy + (uintptr_t) rec->user.pins.elts - 1;
+    rec->user.pins.elts = ngx_http_ir_record_pointer(rec->user.pins.elts);
     rec->user.pins.pool = pool;
 
-    rec->org.scopes.elts = copy + (uintptr_t) rec->org.scopes.elts - 1;
+    rec->org.scopes.elts = ngx_http_ir_record_pointer(rec->org.scopes.elts);
     rec->org.scopes.pool = pool;
 
     s = rec->org.scopes.elts;
 
     for (i = 0; i < rec->org.scopes.nelts; i++) {
-        s[i].data = copy + (uintptr_t) s[i].data - 1;
+        s[i].data = ngx_http_ir_record_pointer(s[i].data);
     }
+
+#undef ngx_http_ir_record_pointer
+
+    return NGX_OK;
 }

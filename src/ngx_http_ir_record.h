@@ -19,8 +19,6 @@ size_t ngx_http_ir_record_size(ngx_http_ir_record_t *rec);
 void ngx_http_ir_record_pack(ngx_http_ir_record_t *rec, u_char *block);
 ngx_int_t ngx_http_ir_record_unpack(u_char *block, size_t size,
     ngx_http_ir_record_t *rec, ngx_pool_t *pool);
-void ngx_http_ir_record_rebase(u_char *copy, ngx_http_ir_record_t *rec,
-    ngx_pool_t *pool);
 
 
 #endif /* _NGX_HTTP_IR_RECORD_H_INCLUDED_ */

@@ -138,8 +138,6 @@ ngx_http_ir_request_identify(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 ngx_int_t
 ngx_http_ir_request_lookup(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 {
-    u_char                   *block;
-    size_t                    size;
     ngx_int_t                 rc;
     ngx_uint_t                gen, start;
     ngx_http_ir_main_conf_t  *mcf;
@@ -151,11 +149,10 @@ ngx_http_ir_request_lookup(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 
     if (mcf->cache) {
         rc = ngx_http_ir_cache_get(mcf->cache, &ctx->user, mcf->redis.timeout,
-                                   &gen, &block, &size, r->pool);
+                                   &gen, &ctx->record, r->pool);
 
         if (rc == NGX_HTTP_IR_CACHE_FRESH) {
             ngx_http_ir_metric_inc(cache_hits);
-            ngx_http_ir_record_rebase(block, &ctx->record, r->pool);
             ctx->looked_up = 1;
 
             return ngx_http_ir_request_decide(r, ctx);
@@ -403,22 +400,18 @@ ngx_http_ir_request_cleanup(void *data)
 static ngx_int_t
 ngx_http_ir_request_stale(ngx_http_request_t *r, ngx_http_ir_ctx_t *ctx)
 {
-    u_char                   *block;
-    size_t                    size;
     ngx_msec_t                age;
     ngx_http_ir_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_ir_access_module);
 
     if (mcf->cache == NULL
-        || ngx_http_ir_cache_get_stale(mcf->cache, &ctx->user, &block,
-                                       &size, &age, r->pool)
+        || ngx_http_ir_cache_get_stale(mcf->cache, &ctx->user, &ctx->record,
+                                       &age, r->pool)
            != NGX_OK)
     {
         return NGX_DECLINED;
     }
-
-    ngx_http_ir_record_rebase(block, &ctx->record, r->pool);
 
     ctx->looked_up = 1;
 
