@@ -21,7 +21,7 @@ DEB_PACKAGES  = nginx nginx-dev libhiredis-dev libmaxminddb-dev mmdb-bin \
 
 # The benchmark's peers: OpenResty's Lua module with its Redis client.
 BENCH_PACKAGES = libnginx-mod-http-lua lua-nginx-redis apache2-utils \
-                 linux-perf curl
+                 linux-perf curl valgrind strace
 
 # The demo's country database: CC0, from the npm registry.
 GEOIP_PKG     = @ip-location-db/geo-whois-asn-country-mmdb

@@ -14,7 +14,10 @@
 #     moment on the same pinned core, each driven by its own ab, so that
 #     the machine's drift cancels; "plain (control)" is a second copy of
 #     plain nginx, and shows the method's own error;
-# (c) CPU per request and cache hit rate as the number of users grows.
+# (c) CPU per request and cache hit rate as the number of users grows;
+# (d) counted, not timed: user-space instructions per request under
+#     callgrind and system calls per request under strace, which repeat
+#     whatever the machine is doing (COUNTS=0 skips it).
 
 set -euo pipefail
 
@@ -25,6 +28,8 @@ SECONDS_EACH=${SECONDS_EACH:-6}
 CONCURRENCY=${CONCURRENCY:-16}
 USERS=${USERS:-10 1000 100000}
 USER_ROUNDS=${USER_ROUNDS:-3}
+COUNTS=${COUNTS:-1}
+COUNT_REQUESTS=${COUNT_REQUESTS:-5000}
 DIR=$(mktemp -d /tmp/ir-bench-XXXXXX)
 chmod 755 "$DIR"
 
@@ -372,4 +377,70 @@ for n in $USERS; do
     printf '%-10s %10s %9s%% %12s %12s\n' "$n" \
         "$(( n < 20000 ? 40000 : n ))" "$(median < c-$n.hits)" \
         "$(median < c-$n.cpu)" "$(median < c-$n.ratio)"
+done
+
+# (d) counted: instructions and system calls per request ----------------------
+#
+# A copy of each gateway runs alone under callgrind, without its master;
+# its counters are zeroed after a warm-up and read after COUNT_REQUESTS
+# requests.  Callgrind counts the worker's own instructions, not the
+# kernel's: the system calls, counted by strace on the measured gateway,
+# show whether a configuration asks more of the kernel.
+
+[ "$COUNTS" = 0 ] && exit 0
+
+counted_instructions() {
+    local port=$(( BASE + 40 ))
+
+    sed -e "s|^pid .*|pid $DIR/$1-cg.pid;|" \
+        -e "s|listen 127.0.0.1:[0-9]* ssl|listen 127.0.0.1:$port ssl|" \
+        -e "/^worker_/d" "$1.conf" > "$1-cg.conf"
+
+    valgrind --tool=callgrind --callgrind-out-file="$DIR/cg-$1" \
+        nginx -g 'daemon off; master_process off;' \
+        -p "$DIR" -c "$DIR/$1-cg.conf" > "cg-$1.log" 2>&1 &
+    local vg=$!
+
+    for _ in $(seq 100); do
+        curl -s -o /dev/null --cacert ca.crt --cert bench.crt \
+            --key bench.key "https://127.0.0.1:$port/" && break
+        sleep 0.2
+    done
+
+    local u="https://127.0.0.1:$port/api/persons/1"
+    ab -q -k -c 4 -n 500 -E bench.pem "$u" > /dev/null 2>&1
+    callgrind_control -z $vg > /dev/null 2>&1
+    ab -q -k -c 4 -n "$COUNT_REQUESTS" -E bench.pem "$u" > "cg-$1.txt" 2>&1
+    callgrind_control -d $vg > /dev/null 2>&1
+    kill -QUIT $vg
+    wait $vg || true
+
+    awk -v n="$(requests cg-$1)" '/^totals:/ {t = $2} END {print t / n}' \
+        "$(ls -t "$DIR"/cg-$1.* | grep -v '\.log$\|\.txt$\|\.conf$' | head -1)"
+}
+
+counted_syscalls() {
+    timeout -s INT $(( SECONDS_EACH + 1 )) \
+        strace -c -p "$(worker_of $1)" -o "strace-$1.txt" 2> /dev/null &
+    sleep 0.5
+    load $1 "$SECONDS_EACH" s-$1
+    wait || true
+    awk -v n="$(requests s-$1)" '$NF == "total" {print $4 / n}' \
+        "strace-$1.txt"
+}
+
+echo
+printf '%-26s %14s %9s %14s %9s\n' configuration "instructions" \
+    "x plain" "system calls" "x plain"
+printf '%-26s %14s %9s %14s %9s\n' "" "per request" "" "per request" ""
+
+for c in $CONFIGS; do
+    ins=$(counted_instructions $c)
+    sys=$(counted_syscalls $c)
+    [ "$c" = plain ] && { plain_ins=$ins; plain_sys=$sys; }
+
+    awk -v l="${LABEL[$c]}" -v i="$ins" -v pi="$plain_ins" -v s="$sys" \
+        -v ps="$plain_sys" \
+        'BEGIN {printf "%-26s %14.0f %9.3f %14.2f %9.3f\n",
+                l, i, i / pi, s, s / ps}'
 done
