@@ -198,6 +198,23 @@ $t->allowed($t->get('/pw/x', %in, user => 'alice:secret'),
             'the right password after failures');
 is(fails('alice'), undef, 'a successful login resets the counter');
 
+# a counter that a typo made a hash, or words: a login repairs it
+
+$r->hset('ir:user:alice:fails', 'n', 3);
+$t->allowed($t->get('/pw/x', %in, user => 'alice:secret'),
+            'a counter of the wrong type does not lock anyone');
+is($r->exists('ir:user:alice:fails'), 0, 'and a login deletes it');
+
+$r->hset('ir:user:alice:fails', 'n', 3);
+$t->denied($t->get('/pw/x', %in, user => 'alice:wrong'), 401,
+           'bad_password', 'a wrong password over a counter of the wrong type');
+is(fails('alice'), 1, 'starts a new count');
+
+$r->set('ir:user:alice:fails', 'three');
+$t->allowed($t->get('/pw/x', %in, user => 'alice:secret'),
+            'a counter that is no number');
+is(fails('alice'), undef, 'is deleted by a login too');
+
 # the lock at exactly N
 
 my $mark = $t->log_mark;
