@@ -17,7 +17,7 @@ DEB_PACKAGES  = nginx nginx-dev libhiredis-dev libmaxminddb-dev mmdb-bin \
                 libmaxmind-db-writer-perl perl redis-tools apache2-utils \
                 libcmocka-dev
 
-.PHONY: all deps module unit test demo demo-stop bench clean geoip-db
+.PHONY: all deps module unit fuzz test demo demo-stop bench clean geoip-db
 
 # The benchmark's peers: OpenResty's Lua module with its Redis client.
 BENCH_PACKAGES = libnginx-mod-http-lua lua-nginx-redis apache2-utils \
@@ -54,6 +54,19 @@ unit: $(NGX_BUILD)/Makefile
 
 test: deps module unit
 	IR_MODULE=$(MODULE) prove -j2 t/
+
+# The pure code under libFuzzer, ASan and UBSan, run by hand:
+# make fuzz FUZZ_SECONDS=600.  New inputs that widen coverage are kept in
+# build/fuzz/corpus; a crash leaves its input in build/fuzz.
+FUZZ_PACKAGES = clang libclang-rt-14-dev
+FUZZ_SECONDS ?= 60
+
+fuzz: deps $(NGX_BUILD)/Makefile
+	@sh tools/deps.sh $(FUZZ_PACKAGES)
+	bash tools/unit.sh $(NGX_BUILD) $(BUILD)/fuzz fuzz
+	mkdir -p $(BUILD)/fuzz/corpus
+	cd $(BUILD)/fuzz && ./ngx_http_ir_fuzz -max_total_time=$(FUZZ_SECONDS) \
+	    -dict=$(CURDIR)/t/fuzz/record.dict corpus $(CURDIR)/t/fuzz/seeds
 
 geoip-db: $(GEOIP_DB)
 
