@@ -21,6 +21,9 @@
 #define NGX_HTTP_IR_REDIS_BACKOFF_MIN  50
 #define NGX_HTTP_IR_REDIS_BACKOFF_MAX  1000
 
+/* how often the Sentinels are asked whether the master has moved */
+#define NGX_HTTP_IR_REDIS_SENTINEL_POLL  1000
+
 
 struct ngx_http_ir_redis_s {
     ngx_http_ir_redis_conf_t      *conf;
@@ -37,11 +40,30 @@ struct ngx_http_ir_redis_s {
     /* a subscription's handler, called for every message */
     ngx_http_ir_redis_call_t       subscription;
 
+    /* with Sentinels: the master they name, and one connection to each */
+    ngx_http_ir_redis_conf_t       master;
+    u_char                         master_host[NGX_SOCKADDR_STRLEN + 1];
+    u_char                         master_address[NGX_SOCKADDR_STRLEN
+                                                  + NGX_INT_T_LEN];
+    ngx_http_ir_redis_t          **sentinels;
+    ngx_uint_t                     nsentinels;
+    ngx_uint_t                     asked;       /* the one asked last */
+    ngx_http_ir_redis_call_t      *question;
+    ngx_event_t                    poll;
+
     /* AUTH or SELECT failed: what was pipelined behind them is void */
     unsigned                       refused:1;
+    unsigned                       master_known:1;
 };
 
 
+static char *ngx_http_ir_redis_resolve(ngx_conf_t *cf, ngx_str_t *address,
+    in_port_t default_port, ngx_http_ir_redis_conf_t *rcf);
+static char *ngx_http_ir_redis_sentinels(ngx_conf_t *cf,
+    ngx_http_ir_redis_conf_t *rcf);
+static void ngx_http_ir_redis_ask(ngx_http_ir_redis_t *redis);
+static void ngx_http_ir_redis_answer(void *data, redisReply *reply);
+static void ngx_http_ir_redis_poll(ngx_event_t *ev);
 static ngx_int_t ngx_http_ir_redis_connect(ngx_http_ir_redis_t *redis);
 static void ngx_http_ir_redis_drop(ngx_http_ir_redis_t *redis);
 static void ngx_http_ir_redis_failed(ngx_http_ir_redis_t *redis);
@@ -70,10 +92,9 @@ char *
 ngx_http_ir_redis_parse(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t n,
     ngx_http_ir_redis_conf_t *rcf)
 {
-    u_char     *p;
-    ngx_url_t   u;
-    ngx_str_t   s;
-    ngx_uint_t  i;
+    u_char      *p;
+    ngx_str_t    s;
+    ngx_uint_t   i;
 
     rcf->address = value[1];
     rcf->db = 0;
@@ -102,6 +123,19 @@ ngx_http_ir_redis_parse(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t n,
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "sentinel=", 9) == 0) {
+            rcf->master_name.data = value[i].data + 9;
+            rcf->master_name.len = value[i].len - 9;
+
+            if (rcf->master_name.len == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "no master name in \"%V\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid parameter \"%V\"", &value[i]);
         return NGX_CONF_ERROR;
@@ -111,6 +145,10 @@ ngx_http_ir_redis_parse(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t n,
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "Redis \"user=\" requires \"password=\"");
         return NGX_CONF_ERROR;
+    }
+
+    if (rcf->master_name.len) {
+        return ngx_http_ir_redis_sentinels(cf, rcf);
     }
 
     if (ngx_strncmp(rcf->address.data, "unix:", 5) == 0) {
@@ -137,27 +175,37 @@ ngx_http_ir_redis_parse(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t n,
         return NGX_CONF_OK;
     }
 
-    /*
-     * The name is resolved here, once, while the configuration is read:
-     * hiredis would resolve it on every reconnect, with a libc call that
-     * blocks the worker.
-     */
+    return ngx_http_ir_redis_resolve(cf, &rcf->address, 6379, rcf);
+}
+
+
+/*
+ * The name is resolved here, once, while the configuration is read:
+ * hiredis would resolve it on every reconnect, with a libc call that
+ * blocks the worker.
+ */
+
+static char *
+ngx_http_ir_redis_resolve(ngx_conf_t *cf, ngx_str_t *address,
+    in_port_t default_port, ngx_http_ir_redis_conf_t *rcf)
+{
+    ngx_url_t  u;
 
     ngx_memzero(&u, sizeof(ngx_url_t));
 
-    u.url = rcf->address;
-    u.default_port = 6379;
+    u.url = *address;
+    u.default_port = default_port;
 
     if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s in Redis address \"%V\"",
-                           u.err ? u.err : "error", &rcf->address);
+                           u.err ? u.err : "error", address);
         return NGX_CONF_ERROR;
     }
 
     if (u.naddrs == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "Redis address \"%V\" has no IP address",
-                           &rcf->address);
+                           address);
         return NGX_CONF_ERROR;
     }
 
@@ -175,10 +223,80 @@ ngx_http_ir_redis_parse(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t n,
 }
 
 
+/*
+ * With "sentinel=NAME" the address is the Sentinels', separated by
+ * commas: the worker asks them where the master is, and asks again when
+ * the master is lost.
+ */
+
+static char *
+ngx_http_ir_redis_sentinels(ngx_conf_t *cf, ngx_http_ir_redis_conf_t *rcf)
+{
+    u_char                    *p, *last, *comma;
+    ngx_str_t                  address;
+    ngx_http_ir_redis_conf_t  *sentinel;
+
+    rcf->sentinels = ngx_array_create(cf->pool, 3,
+                                      sizeof(ngx_http_ir_redis_conf_t));
+    if (rcf->sentinels == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    p = rcf->address.data;
+    last = p + rcf->address.len;
+
+    while (p < last) {
+        comma = ngx_strlchr(p, last, ',');
+        if (comma == NULL) {
+            comma = last;
+        }
+
+        address.data = p;
+        address.len = comma - p;
+        p = comma + 1;
+
+        if (address.len == 0) {
+            continue;
+        }
+
+        if (ngx_strncmp(address.data, "unix:", 5) == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "Sentinels are reached over TCP, "
+                               "not \"%V\"", &address);
+            return NGX_CONF_ERROR;
+        }
+
+        sentinel = ngx_array_push(rcf->sentinels);
+        if (sentinel == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(sentinel, sizeof(ngx_http_ir_redis_conf_t));
+        sentinel->address = address;
+
+        if (ngx_http_ir_redis_resolve(cf, &address, 26379, sentinel)
+            != NGX_CONF_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (rcf->sentinels->nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no Sentinel address in \"%V\"", &rcf->address);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 ngx_http_ir_redis_t *
 ngx_http_ir_redis_create(ngx_http_ir_redis_conf_t *rcf, ngx_log_t *log)
 {
-    ngx_http_ir_redis_t  *redis;
+    ngx_uint_t                 i;
+    ngx_http_ir_redis_t       *redis;
+    ngx_http_ir_redis_conf_t  *sentinel;
 
     redis = ngx_calloc(sizeof(ngx_http_ir_redis_t), log);
     if (redis == NULL) {
@@ -189,6 +307,52 @@ ngx_http_ir_redis_create(ngx_http_ir_redis_conf_t *rcf, ngx_log_t *log)
     redis->log = log;
     redis->retry_at = ngx_current_msec;
 
+    if (rcf->master_name.len == 0) {
+        return redis;
+    }
+
+    /* the master's address is the worker's own: it moves on a failover */
+
+    redis->master = *rcf;
+    redis->master.host.data = redis->master_host;
+    redis->conf = &redis->master;
+
+    redis->sentinels = ngx_calloc(rcf->sentinels->nelts
+                                  * sizeof(ngx_http_ir_redis_t *), log);
+    if (redis->sentinels == NULL) {
+        ngx_http_ir_redis_destroy(redis);
+        return NULL;
+    }
+
+    sentinel = rcf->sentinels->elts;
+
+    for (i = 0; i < rcf->sentinels->nelts; i++) {
+        sentinel[i].timeout = rcf->timeout;
+
+        redis->sentinels[i] = ngx_http_ir_redis_create(&sentinel[i], log);
+        if (redis->sentinels[i] == NULL) {
+            ngx_http_ir_redis_destroy(redis);
+            return NULL;
+        }
+
+        redis->nsentinels++;
+    }
+
+    /*
+     * A failover can leave the old master up, and writable until the
+     * Sentinels demote it: they are asked every second, so that the
+     * workers follow the master they name within about that.
+     */
+
+    redis->poll.handler = ngx_http_ir_redis_poll;
+    redis->poll.data = redis;
+    redis->poll.log = log;
+    redis->poll.cancelable = 1;
+
+    ngx_add_timer(&redis->poll, NGX_HTTP_IR_REDIS_SENTINEL_POLL);
+
+    ngx_http_ir_redis_ask(redis);
+
     return redis;
 }
 
@@ -196,6 +360,30 @@ ngx_http_ir_redis_create(ngx_http_ir_redis_conf_t *rcf, ngx_log_t *log)
 void
 ngx_http_ir_redis_destroy(ngx_http_ir_redis_t *redis)
 {
+    ngx_uint_t  i, n;
+
+    /* a question still out must find nobody to answer */
+
+    if (redis->question) {
+        redis->question->data = NULL;
+        redis->question = NULL;
+    }
+
+    if (redis->poll.timer_set) {
+        ngx_del_timer(&redis->poll);
+    }
+
+    n = redis->nsentinels;
+    redis->nsentinels = 0;
+
+    for (i = 0; i < n; i++) {
+        ngx_http_ir_redis_destroy(redis->sentinels[i]);
+    }
+
+    if (redis->sentinels) {
+        ngx_free(redis->sentinels);
+    }
+
     if (redis->ac) {
         ngx_http_ir_redis_drop(redis);
     }
@@ -302,6 +490,21 @@ ngx_http_ir_redis_check(ngx_http_ir_redis_t *redis)
 }
 
 
+static void
+ngx_http_ir_redis_poll(ngx_event_t *ev)
+{
+    ngx_http_ir_redis_t *redis = ev->data;
+
+    if (redis->question) {
+        ngx_http_ir_redis_check(redis->sentinels[redis->asked]);
+    }
+
+    ngx_http_ir_redis_ask(redis);
+
+    ngx_add_timer(&redis->poll, NGX_HTTP_IR_REDIS_SENTINEL_POLL);
+}
+
+
 static ngx_int_t
 ngx_http_ir_redis_connect(ngx_http_ir_redis_t *redis)
 {
@@ -310,6 +513,13 @@ ngx_http_ir_redis_connect(ngx_http_ir_redis_t *redis)
     ngx_http_ir_redis_conf_t  *rcf;
 
     if ((ngx_msec_int_t) (redis->retry_at - ngx_current_msec) > 0) {
+        return NGX_DECLINED;
+    }
+
+    if (redis->nsentinels && !redis->master_known) {
+        /* a Sentinel that hangs is dropped, and the next one asked */
+        ngx_http_ir_redis_check(redis->sentinels[redis->asked]);
+        ngx_http_ir_redis_ask(redis);
         return NGX_DECLINED;
     }
 
@@ -411,6 +621,165 @@ ngx_http_ir_redis_failed(ngx_http_ir_redis_t *redis)
 
     redis->failures++;
     redis->retry_at = ngx_current_msec + backoff;
+
+    if (redis->nsentinels) {
+        /* the master may have moved: the Sentinels are asked again */
+        redis->master_known = 0;
+        ngx_http_ir_redis_ask(redis);
+    }
+}
+
+
+static void
+ngx_http_ir_redis_ask(ngx_http_ir_redis_t *redis)
+{
+    size_t                     len[3];
+    ngx_uint_t                 n;
+    const char                *argv[3];
+    ngx_http_ir_redis_conf_t  *rcf;
+
+    if (redis->nsentinels == 0 || redis->question) {
+        return;
+    }
+
+    rcf = redis->conf;
+
+    argv[0] = "SENTINEL";
+    len[0] = sizeof("SENTINEL") - 1;
+    argv[1] = "get-master-addr-by-name";
+    len[1] = sizeof("get-master-addr-by-name") - 1;
+    argv[2] = (const char *) rcf->master_name.data;
+    len[2] = rcf->master_name.len;
+
+    /* each Sentinel keeps its own backoff: those that failed are passed */
+
+    for (n = 0; n < redis->nsentinels; n++) {
+        redis->question = ngx_http_ir_redis_command(
+                                          redis->sentinels[redis->asked],
+                                          ngx_http_ir_redis_answer, redis,
+                                          3, argv, len);
+        if (redis->question) {
+            return;
+        }
+
+        redis->asked = (redis->asked + 1) % redis->nsentinels;
+    }
+}
+
+
+static void
+ngx_http_ir_redis_answer(void *data, redisReply *reply)
+{
+    ngx_http_ir_redis_t *redis = data;
+
+    u_char                    *p;
+    ngx_int_t                  port;
+    redisReply                *host;
+    struct in6_addr            inaddr6;
+    redisAsyncContext         *ac;
+    ngx_http_ir_redis_conf_t  *rcf, *sentinel;
+
+    redis->question = NULL;
+
+    rcf = redis->conf;
+    sentinel = redis->sentinels[redis->asked]->conf;
+
+    if (reply == NULL
+        || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 2
+        || reply->element[0]->type != REDIS_REPLY_STRING
+        || reply->element[1]->type != REDIS_REPLY_STRING)
+    {
+        if (reply == NULL) {
+            ngx_log_error(NGX_LOG_ERR, redis->log, 0,
+                          "ir_access: Sentinel at \"%V\" did not answer",
+                          &sentinel->address);
+
+        } else if (reply->type == REDIS_REPLY_ERROR) {
+            ngx_log_error(NGX_LOG_ERR, redis->log, 0,
+                          "ir_access: Sentinel at \"%V\" answered: %*s",
+                          &sentinel->address, (size_t) reply->len,
+                          reply->str);
+
+        } else {
+            ngx_log_error(NGX_LOG_ERR, redis->log, 0,
+                          "ir_access: Sentinel at \"%V\" knows no master "
+                          "\"%V\"; check \"sentinel=\" of "
+                          "\"ir_access_redis\"", &sentinel->address,
+                          &rcf->master_name);
+        }
+
+        redis->asked = (redis->asked + 1) % redis->nsentinels;
+        return;
+    }
+
+    host = reply->element[0];
+    port = ngx_atoi((u_char *) reply->element[1]->str,
+                    reply->element[1]->len);
+
+    /* hiredis would resolve a name with a call that blocks the worker */
+
+    if (host->len == 0 || host->len > NGX_SOCKADDR_STRLEN
+        || port < 1 || port > 65535
+        || (ngx_inet_addr((u_char *) host->str, host->len) == INADDR_NONE
+#if (NGX_HAVE_INET6)
+            && ngx_inet6_addr((u_char *) host->str, host->len,
+                              inaddr6.s6_addr)
+               != NGX_OK
+#endif
+           ))
+    {
+        ngx_log_error(NGX_LOG_ERR, redis->log, 0,
+                      "ir_access: Sentinel at \"%V\" names the master "
+                      "\"%V\" as \"%*s\" port \"%*s\", not an IP address "
+                      "and a port; set \"sentinel resolve-hostnames no\"",
+                      &sentinel->address, &rcf->master_name,
+                      (size_t) host->len, host->str,
+                      (size_t) reply->element[1]->len,
+                      reply->element[1]->str);
+
+        redis->asked = (redis->asked + 1) % redis->nsentinels;
+        return;
+    }
+
+    if (host->len == rcf->host.len
+        && ngx_strncmp(host->str, rcf->host.data, host->len) == 0
+        && port == rcf->port)
+    {
+        redis->master_known = 1;
+        return;
+    }
+
+    p = ngx_sprintf(redis->master_address, "%*s:%i",
+                    (size_t) host->len, host->str, port);
+
+    ngx_log_error(NGX_LOG_NOTICE, redis->log, 0,
+                  "ir_access: Sentinel at \"%V\" names %*s as master \"%V\"",
+                  &sentinel->address, p - redis->master_address,
+                  redis->master_address, &rcf->master_name);
+
+    if (redis->ac) {
+        /*
+         * What is in flight on the old master is answered first; new
+         * commands go to the new one, on a connection of their own.  The
+         * old one is forgotten first, so that its closing is no failure.
+         */
+        ac = redis->ac;
+        redis->ac = NULL;
+        redis->pending = 0;
+
+        redisAsyncDisconnect(ac);
+    }
+
+    rcf->address.data = redis->master_address;
+    rcf->address.len = p - redis->master_address;
+
+    ngx_memcpy(rcf->host.data, host->str, host->len);
+    rcf->host.data[host->len] = '\0';
+    rcf->host.len = host->len;
+    rcf->port = (in_port_t) port;
+
+    redis->master_known = 1;
 }
 
 
@@ -500,7 +869,9 @@ ngx_http_ir_redis_reply(redisAsyncContext *ac, void *reply, void *privdata)
     redis = ac->data;
     rr = reply;
 
-    if (redis->pending) {
+    /* a connection left for a new master owes nothing to the count */
+
+    if (redis->ac == ac && redis->pending) {
         redis->pending--;
     }
 
@@ -520,6 +891,18 @@ ngx_http_ir_redis_reply(redisAsyncContext *ac, void *reply, void *privdata)
 
         } else if (rr->type != REDIS_REPLY_ERROR) {
             redis->failures = 0;
+
+        } else if (redis->nsentinels && redis->ac == ac
+                   && rr->len >= 8 && ngx_strncmp(rr->str, "READONLY", 8) == 0)
+        {
+            /* a failover made the master a replica: find the new one */
+
+            ngx_log_error(NGX_LOG_ERR, redis->log, 0,
+                          "ir_access: Redis at \"%V\" is a replica now; "
+                          "asking the Sentinels for master \"%V\"",
+                          &redis->conf->address, &redis->conf->master_name);
+
+            redisAsyncDisconnect(ac);
         }
     }
 

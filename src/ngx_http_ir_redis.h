@@ -40,6 +40,13 @@ typedef struct {
     ngx_str_t                      user;
     ngx_str_t                      password;
     ngx_msec_t                     timeout;
+
+    /*
+     * "sentinel=": the master's name, and the Sentinels that know it,
+     * an array of ngx_http_ir_redis_conf_t
+     */
+    ngx_str_t                      master_name;
+    ngx_array_t                   *sentinels;
 } ngx_http_ir_redis_conf_t;
 
 
