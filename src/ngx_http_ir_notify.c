@@ -149,6 +149,12 @@ ngx_http_ir_notify_subscribe(ngx_http_ir_notify_t *nt)
                                   3, argv, len)
         == NULL)
     {
+        /*
+         * Records cached until the subscription is up may miss an edit
+         * (with Sentinel, lookups can start before the master is known
+         * to this connection): they are dropped once it is.
+         */
+        nt->missed = 1;
         ngx_add_timer(&nt->retry, NGX_HTTP_IR_NOTIFY_RETRY);
         return;
     }
@@ -162,6 +168,7 @@ ngx_http_ir_notify_subscribe(ngx_http_ir_notify_t *nt)
                                     nt, 2, argv, len)
         != NGX_OK)
     {
+        nt->missed = 1;
         ngx_add_timer(&nt->retry, NGX_HTTP_IR_NOTIFY_RETRY);
         return;
     }

@@ -1,11 +1,11 @@
 #!/usr/bin/perl
 
 # Redis behind Sentinel: "ir_access_redis SENTINELS sentinel=NAME" asks the
-# Sentinels where the master is; after a failover (the old master made a
-# replica, then stopped) the workers find the new master without a reload,
-# and writes (the failure counter) reach it; with no Sentinel and no
-# master left, requests get a quick 503.  Configuration mistakes stop
-# "nginx -t".
+# Sentinels where the master is; after a failover (the old master still
+# up, then stopped) the workers find the new master without a reload,
+# writes (the failure counter) reach it and the keyspace subscription
+# follows it; with no Sentinel and no master left, requests get a quick
+# 503.  Configuration mistakes stop "nginx -t".
 
 use strict;
 use warnings;
@@ -24,7 +24,7 @@ my $d = $t->dir;
 
 # the master is the harness's Redis; a replica and a Sentinel beside it
 
-$t->start_redis;
+$t->start_redis(notify => 'KA');
 my $master_port = $t->{redis_port};
 
 my (%pid, %port);
@@ -75,6 +75,7 @@ $port{replica} = IrTest::free_port();
 my $replica = spawn('replica', '--port', $port{replica}, '--bind', '127.0.0.1',
                     '--save', '', '--appendonly', 'no', '--dir', $d,
                     '--logfile', "$d/replica.log",
+                    '--notify-keyspace-events', 'KA',
                     '--replicaof', '127.0.0.1', $master_port);
 
 ok(wait_for(sub { $replica->info('replication')->{master_link_status}
@@ -95,14 +96,17 @@ close $sc;
 
 my $sentinel = spawn('sentinel', "$d/sentinel.conf", '--sentinel');
 
-$t->client_cert('alice');
+$t->client_cert($_) for qw(alice bob);
 $t->org('bank', name => 'Bank', contract => 'C-1');
+$t->user('bob', ips => ['10.0.0.0/8']);
 $t->user('alice', ips => ['10.0.0.0/8'],
          password => (split /[:\n]/, `htpasswd -nbs alice secret`)[1]);
 
 $t->write_config(<<"CONF");
     ir_access_redis 127.0.0.1:1,127.0.0.1:$port{sentinel} sentinel=reg;
     ir_access_redis_timeout 300ms;
+    ir_access_cache zone=ir:1m ttl=1h stale=1s;
+    ir_access_redis_notify on;
 
     server {
         listen 127.0.0.1:%%PORT%% ssl;
@@ -171,6 +175,15 @@ is($replica->get('ir:user:alice:fails'), 1,
 $res = status_within(200, 5);
 is($res->{status}, 200, 'allowed after the failover, without a reload');
 
+# the subscription followed the master: an admin's edit there is felt
+
+$t->allowed($t->get('/cached', %alice), 'alice in the cache');
+$replica->hset('ir:user:alice', 'status', 'disabled');
+$res = status_within(403, 5, path => '/cached');
+$t->denied($res, 403, 'user_disabled',
+           'an edit on the new master drops the cached record (ttl 1h)');
+$replica->hset('ir:user:alice', 'status', 'active');
+
 # the old master goes away for good
 
 $t->stop_redis;
@@ -186,11 +199,14 @@ $t->allowed($t->get('/pw/x', %alice, user => 'alice:secret'),
 stop('sentinel');
 stop('replica');
 
-$res = status_within(503, 5);
-$t->denied($res, 503, 'store_unavailable', 'nothing left: store_unavailable');
+my %bob = (cert => 'bob', ip => '10.0.0.2');
+
+$res = $t->get('/z', %bob);
+$t->denied($res, 503, 'store_unavailable',
+           'nothing left: a user not in the cache is store_unavailable');
 
 my $start = time;
-$res = $t->get('/z', %alice);
+$res = $t->get('/z', %bob);
 is($res->{status}, 503, 'still refused');
 cmp_ok(time - $start, '<', 3, 'without hanging');
 
