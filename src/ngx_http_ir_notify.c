@@ -285,7 +285,8 @@ ngx_http_ir_notify_message(void *data, redisReply *reply)
 
             ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
                           "ir_access: Redis notification subscription is "
-                          "back");
+                          "up; records cached while it was not are "
+                          "fetched again");
         }
 
         return;
