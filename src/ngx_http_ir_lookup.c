@@ -91,25 +91,34 @@ static ngx_str_t *ngx_http_ir_lookup_key(ngx_pool_t *pool, ngx_str_t *prefix,
 
 /*
  * Every redis.call() costs Redis about a microsecond of its own, more
- * than the command it runs: a key's size is asked with pcall(), whose
- * error tells a wrong type without a TYPE call, and the organisation is
- * read from the user's fields already fetched.  The sizes are asked
- * first so that a key swollen by a mistake is never read.
+ * than the command it runs here, so the script makes few: an error from
+ * pcall() tells a key of the wrong type without a TYPE call, a hash is
+ * read at once and its size checked after, and the organisation's name
+ * is taken from the user's fields already read.  A set's size is asked
+ * first, so that an allowlist swollen by a script gone wrong is never
+ * read.
  */
 
 static const char  ngx_http_ir_lookup_script[] =
-    "local function fetch(key, kind, limit)\n"
-    "  local n = redis.pcall(kind == 'hash' and 'HLEN' or 'SCARD', key)\n"
-    "  if type(n) == 'table' then\n"
-    "    return {redis.call('TYPE', key)['ok'], {}}\n"
-    "  end\n"
+    "local function wrong(key)\n"
+    "  return {redis.call('TYPE', key)['ok'], {}}\n"
+    "end\n"
+    "local function hash(key, limit)\n"
+    "  local r = redis.pcall('HGETALL', key)\n"
+    "  if r['err'] then return wrong(key) end\n"
+    "  if #r == 0 then return {'none', {}} end\n"
+    "  if #r > 2 * limit then return {'toolarge', {}} end\n"
+    "  return {'hash', r}\n"
+    "end\n"
+    "local function set(key, limit)\n"
+    "  local n = redis.pcall('SCARD', key)\n"
+    "  if type(n) == 'table' then return wrong(key) end\n"
     "  if n == 0 then return {'none', {}} end\n"
     "  if n > limit then return {'toolarge', {}} end\n"
-    "  if kind == 'hash' then return {kind, redis.call('HGETALL', key)} end\n"
-    "  return {kind, redis.call('SMEMBERS', key)}\n"
+    "  return {'set', redis.call('SMEMBERS', key)}\n"
     "end\n"
-    "local user = fetch(KEYS[1], 'hash', tonumber(ARGV[2]))\n"
-    "local ips = fetch(KEYS[1] .. ':ips', 'set', tonumber(ARGV[3]))\n"
+    "local user = hash(KEYS[1], tonumber(ARGV[2]))\n"
+    "local ips = set(KEYS[1] .. ':ips', tonumber(ARGV[3]))\n"
     "local org, scopes, fails = {'none', {}}, {'none', {}}, 0\n"
     "if user[1] == 'hash' then\n"
     "  local f = redis.pcall('GET', KEYS[1] .. ':fails')\n"
@@ -120,9 +129,8 @@ static const char  ngx_http_ir_lookup_script[] =
     "    if u[i] == 'org' then o = u[i + 1] break end\n"
     "  end\n"
     "  if o then\n"
-    "    org = fetch(ARGV[1] .. 'org:' .. o, 'hash', tonumber(ARGV[2]))\n"
-    "    scopes = fetch(ARGV[1] .. 'org:' .. o .. ':scopes', 'set',\n"
-    "                   tonumber(ARGV[4]))\n"
+    "    org = hash(ARGV[1] .. 'org:' .. o, tonumber(ARGV[2]))\n"
+    "    scopes = set(ARGV[1] .. 'org:' .. o .. ':scopes', tonumber(ARGV[4]))\n"
     "  end\n"
     "end\n"
     "return {user[1], user[2], ips[1], ips[2],\n"
