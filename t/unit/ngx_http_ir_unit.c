@@ -44,15 +44,15 @@ typedef struct {
     struct sockaddr_in             sin;
     struct sockaddr_in6            sin6;
     u_char                         digest[NGX_HTTP_IR_DIGEST_LEN];
-} ngx_ir_unit_t;
+} ngx_http_ir_unit_t;
 
 
-#define ngx_ir_unit_str(s, text)                                             \
+#define ngx_http_ir_unit_str(s, text)                                          \
     (s)->len = sizeof(text) - 1; (s)->data = (u_char *) text
 
 
 static void
-ngx_ir_unit_ip(ngx_ir_unit_t *u, char *entry)
+ngx_http_ir_unit_ip(ngx_http_ir_unit_t *u, char *entry)
 {
     ngx_str_t    s;
     ngx_cidr_t  *cidr;
@@ -67,7 +67,7 @@ ngx_ir_unit_ip(ngx_ir_unit_t *u, char *entry)
 
 
 static void
-ngx_ir_unit_list(ngx_ir_unit_t *u, ngx_array_t *a, char *word)
+ngx_http_ir_unit_list(ngx_http_ir_unit_t *u, ngx_array_t *a, char *word)
 {
     ngx_str_t  *s;
 
@@ -80,7 +80,7 @@ ngx_ir_unit_list(ngx_ir_unit_t *u, ngx_array_t *a, char *word)
 
 
 static void
-ngx_ir_unit_client(ngx_ir_unit_t *u, char *addr)
+ngx_http_ir_unit_client(ngx_http_ir_unit_t *u, char *addr)
 {
     ngx_memzero(&u->sin, sizeof(struct sockaddr_in));
     ngx_memzero(&u->sin6, sizeof(struct sockaddr_in6));
@@ -106,13 +106,13 @@ ngx_ir_unit_client(ngx_ir_unit_t *u, char *addr)
  */
 
 static int
-ngx_ir_unit_setup(void **state)
+ngx_http_ir_unit_setup(void **state)
 {
-    ngx_uint_t      i;
-    ngx_ir_unit_t  *u;
-    ngx_str_t       pin;
+    ngx_str_t            pin;
+    ngx_uint_t           i;
+    ngx_http_ir_unit_t  *u;
 
-    u = calloc(1, sizeof(ngx_ir_unit_t));
+    u = calloc(1, sizeof(ngx_http_ir_unit_t));
     assert_non_null(u);
 
     u->log.log_level = NGX_LOG_EMERG;
@@ -121,9 +121,9 @@ ngx_ir_unit_setup(void **state)
     assert_non_null(u->pool);
 
     u->rec.user.found = 1;
-    ngx_ir_unit_str(&u->rec.user.org, "bank");
-    ngx_ir_unit_str(&u->rec.user.status, "active");
-    ngx_ir_unit_str(&u->rec.user.unit, "loans");
+    ngx_http_ir_unit_str(&u->rec.user.org, "bank");
+    ngx_http_ir_unit_str(&u->rec.user.status, "active");
+    ngx_http_ir_unit_str(&u->rec.user.unit, "loans");
 
     assert_int_equal(ngx_array_init(&u->rec.user.ips, u->pool, 4,
                                     sizeof(ngx_cidr_t)), NGX_OK);
@@ -132,8 +132,8 @@ ngx_ir_unit_setup(void **state)
     assert_int_equal(ngx_array_init(&u->rec.org.scopes, u->pool, 4,
                                     sizeof(ngx_str_t)), NGX_OK);
 
-    ngx_ir_unit_ip(u, "10.0.0.0/8");
-    ngx_ir_unit_ip(u, "2001:db8::/32");
+    ngx_http_ir_unit_ip(u, "10.0.0.0/8");
+    ngx_http_ir_unit_ip(u, "2001:db8::/32");
 
     /* the certificate's digest is 00 01 02 ... 1f */
 
@@ -141,7 +141,7 @@ ngx_ir_unit_setup(void **state)
         u->digest[i] = (u_char) i;
     }
 
-    ngx_ir_unit_str(&u->rec.user.cert,
+    ngx_http_ir_unit_str(&u->rec.user.cert,
         "00:01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:"
         "10:11:12:13:14:15:16:17:18:19:1A:1B:1C:1D:1E:1F");
     pin = u->rec.user.cert;
@@ -150,26 +150,26 @@ ngx_ir_unit_setup(void **state)
     assert_int_equal(u->rec.user.pins.nelts, 1);
 
     u->rec.org.found = 1;
-    ngx_ir_unit_str(&u->rec.org.status, "active");
-    ngx_ir_unit_str(&u->rec.org.name, "Bank");
-    ngx_ir_unit_str(&u->rec.org.contract, "C-1");
-    ngx_ir_unit_str(&u->rec.org.env, "production");
-    ngx_ir_unit_str(&u->rec.org.valid_from, "2026-01-01");
-    ngx_ir_unit_str(&u->rec.org.valid_to, "2026-12-31");
-    ngx_ir_unit_list(u, &u->rec.org.scopes, "person.basic");
-    ngx_ir_unit_list(u, &u->rec.org.scopes, "person.address");
+    ngx_http_ir_unit_str(&u->rec.org.status, "active");
+    ngx_http_ir_unit_str(&u->rec.org.name, "Bank");
+    ngx_http_ir_unit_str(&u->rec.org.contract, "C-1");
+    ngx_http_ir_unit_str(&u->rec.org.env, "production");
+    ngx_http_ir_unit_str(&u->rec.org.valid_from, "2026-01-01");
+    ngx_http_ir_unit_str(&u->rec.org.valid_to, "2026-12-31");
+    ngx_http_ir_unit_list(u, &u->rec.org.scopes, "person.basic");
+    ngx_http_ir_unit_list(u, &u->rec.org.scopes, "person.address");
 
     u->policy.cert_pin = 1;
     u->policy.password = 1;
-    ngx_ir_unit_str(&u->policy.env, "production");
+    ngx_http_ir_unit_str(&u->policy.env, "production");
 
     u->policy.scopes = ngx_array_create(u->pool, 2, sizeof(ngx_str_t));
     assert_non_null(u->policy.scopes);
-    ngx_ir_unit_list(u, u->policy.scopes, "person.basic");
+    ngx_http_ir_unit_list(u, u->policy.scopes, "person.basic");
 
     u->facts.cert_digest = u->digest;
-    ngx_ir_unit_client(u, "10.1.2.3");
-    ngx_ir_unit_str(&u->facts.country, "LV");
+    ngx_http_ir_unit_client(u, "10.1.2.3");
+    ngx_http_ir_unit_str(&u->facts.country, "LV");
     u->facts.today = 20261127;
     u->facts.password = NGX_HTTP_IR_PASSWORD_GOOD;
 
@@ -180,9 +180,9 @@ ngx_ir_unit_setup(void **state)
 
 
 static int
-ngx_ir_unit_teardown(void **state)
+ngx_http_ir_unit_teardown(void **state)
 {
-    ngx_ir_unit_t  *u = *state;
+    ngx_http_ir_unit_t  *u = *state;
 
     ngx_destroy_pool(u->pool);
     free(u);
@@ -192,19 +192,19 @@ ngx_ir_unit_teardown(void **state)
 
 
 static ngx_uint_t
-ngx_ir_unit_decide(ngx_ir_unit_t *u)
+ngx_http_ir_unit_decide(ngx_http_ir_unit_t *u)
 {
     return ngx_http_ir_decide(&u->policy, &u->facts, &u->rec, &u->verdict);
 }
 
 
 static void
-ngx_ir_unit_denied(ngx_ir_unit_t *u, char *reason, char *subject)
+ngx_http_ir_unit_denied(ngx_http_ir_unit_t *u, char *reason, char *subject)
 {
     ngx_str_t   *name;
     ngx_uint_t   rc;
 
-    rc = ngx_ir_unit_decide(u);
+    rc = ngx_http_ir_unit_decide(u);
 
     name = ngx_http_ir_reason_name(rc);
     assert_int_equal(name->len, ngx_strlen(reason));
@@ -227,11 +227,11 @@ ngx_ir_unit_denied(ngx_ir_unit_t *u, char *reason, char *subject)
 /* the decision ------------------------------------------------------------ */
 
 static void
-ngx_ir_unit_allowed(void **state)
+ngx_http_ir_unit_allowed(void **state)
 {
-    ngx_ir_unit_t  *u = *state;
+    ngx_http_ir_unit_t  *u = *state;
 
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
     assert_int_equal(u->verdict.reason, NGX_HTTP_IR_ALLOW);
     assert_null(u->verdict.detail);
     assert_int_equal(ngx_http_ir_reason_name(NGX_HTTP_IR_ALLOW)->len, 0);
@@ -239,93 +239,93 @@ ngx_ir_unit_allowed(void **state)
 
 
 static void
-ngx_ir_unit_user(void **state)
+ngx_http_ir_unit_user(void **state)
 {
-    ngx_ir_unit_t  *u = *state;
+    ngx_http_ir_unit_t  *u = *state;
 
     /* a missing status field is active, as SPEC.md's default */
     u->rec.user.status.data = NULL;
     u->rec.user.status.len = 0;
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 
-    ngx_ir_unit_str(&u->rec.user.status, "disabled");
-    ngx_ir_unit_denied(u, "user_disabled", "disabled");
+    ngx_http_ir_unit_str(&u->rec.user.status, "disabled");
+    ngx_http_ir_unit_denied(u, "user_disabled", "disabled");
 
     /* status words are exact: a typo disables, never allows */
-    ngx_ir_unit_str(&u->rec.user.status, "Active");
-    ngx_ir_unit_denied(u, "user_disabled", "Active");
+    ngx_http_ir_unit_str(&u->rec.user.status, "Active");
+    ngx_http_ir_unit_denied(u, "user_disabled", "Active");
 
-    ngx_ir_unit_str(&u->rec.user.status, "");
-    ngx_ir_unit_denied(u, "user_disabled", "");
+    ngx_http_ir_unit_str(&u->rec.user.status, "");
+    ngx_http_ir_unit_denied(u, "user_disabled", "");
 
-    ngx_ir_unit_str(&u->rec.user.status, "locked");
-    ngx_ir_unit_denied(u, "account_locked", NULL);
+    ngx_http_ir_unit_str(&u->rec.user.status, "locked");
+    ngx_http_ir_unit_denied(u, "account_locked", NULL);
 
     u->rec.user.found = 0;
-    ngx_ir_unit_denied(u, "unknown_user", NULL);
+    ngx_http_ir_unit_denied(u, "unknown_user", NULL);
 }
 
 
 static void
-ngx_ir_unit_order(void **state)
+ngx_http_ir_unit_order(void **state)
 {
-    ngx_ir_unit_t  *u = *state;
+    ngx_http_ir_unit_t  *u = *state;
 
     /* everything wrong at once: each fix uncovers the next step */
 
     u->rec.user.found = 0;
-    ngx_ir_unit_str(&u->rec.user.status, "locked");
+    ngx_http_ir_unit_str(&u->rec.user.status, "locked");
     u->digest[0] = 0xff;
-    ngx_ir_unit_client(u, "192.0.2.1");
+    ngx_http_ir_unit_client(u, "192.0.2.1");
     u->policy.countries = ngx_array_create(u->pool, 1, sizeof(ngx_str_t));
-    ngx_ir_unit_list(u, u->policy.countries, "EE");
+    ngx_http_ir_unit_list(u, u->policy.countries, "EE");
     u->facts.password = NGX_HTTP_IR_PASSWORD_WRONG;
     u->rec.org.found = 0;
 
-    ngx_ir_unit_denied(u, "unknown_user", NULL);
+    ngx_http_ir_unit_denied(u, "unknown_user", NULL);
 
     u->rec.user.found = 1;
-    ngx_ir_unit_denied(u, "account_locked", NULL);
+    ngx_http_ir_unit_denied(u, "account_locked", NULL);
 
-    ngx_ir_unit_str(&u->rec.user.status, "active");
-    ngx_ir_unit_denied(u, "cert_mismatch", NULL);
+    ngx_http_ir_unit_str(&u->rec.user.status, "active");
+    ngx_http_ir_unit_denied(u, "cert_mismatch", NULL);
 
     u->digest[0] = 0;
-    ngx_ir_unit_denied(u, "ip_not_allowed", NULL);
+    ngx_http_ir_unit_denied(u, "ip_not_allowed", NULL);
 
-    ngx_ir_unit_client(u, "10.9.9.9");
-    ngx_ir_unit_denied(u, "country_not_allowed", "LV");
+    ngx_http_ir_unit_client(u, "10.9.9.9");
+    ngx_http_ir_unit_denied(u, "country_not_allowed", "LV");
 
     u->policy.countries = NULL;
-    ngx_ir_unit_denied(u, "bad_password", NULL);
+    ngx_http_ir_unit_denied(u, "bad_password", NULL);
 
     u->facts.password = NGX_HTTP_IR_PASSWORD_GOOD;
-    ngx_ir_unit_denied(u, "org_unknown", "bank");
+    ngx_http_ir_unit_denied(u, "org_unknown", "bank");
 
     u->rec.org.found = 1;
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 }
 
 
 static void
-ngx_ir_unit_pins(void **state)
+ngx_http_ir_unit_pins(void **state)
 {
-    ngx_str_t       field;
-    ngx_array_t     pins;
-    ngx_ir_unit_t  *u = *state;
+    ngx_str_t            field;
+    ngx_array_t          pins;
+    ngx_http_ir_unit_t  *u = *state;
 
     u->digest[31] ^= 1;
-    ngx_ir_unit_denied(u, "cert_mismatch", NULL);
+    ngx_http_ir_unit_denied(u, "cert_mismatch", NULL);
 
     u->policy.cert_pin = 0;
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
     u->policy.cert_pin = 1;
 
     /* a rollover: the new pin in lower case without colons, and junk */
 
     assert_int_equal(ngx_array_init(&pins, u->pool, 1,
                                     NGX_HTTP_IR_DIGEST_LEN), NGX_OK);
-    ngx_ir_unit_str(&field,
+    ngx_http_ir_unit_str(&field,
         " xyz, 00:01 ,"
         "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f1f,"
         "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e\t"
@@ -335,16 +335,16 @@ ngx_ir_unit_pins(void **state)
     assert_int_equal(pins.nelts, 2);
 
     u->rec.user.pins = pins;
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 
     u->digest[31] ^= 1;
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 
     /* no "cert" field: nothing matches, and the log says which */
 
     u->rec.user.cert.data = NULL;
     u->rec.user.pins.nelts = 0;
-    ngx_ir_unit_denied(u, "cert_mismatch", NULL);
+    ngx_http_ir_unit_denied(u, "cert_mismatch", NULL);
     assert_string_equal(u->verdict.detail, "user has no \"cert\" field");
 
     field.data = NULL;
@@ -355,272 +355,272 @@ ngx_ir_unit_pins(void **state)
 
 
 static void
-ngx_ir_unit_addresses(void **state)
+ngx_http_ir_unit_addresses(void **state)
 {
     ngx_str_t            s;
     ngx_cidr_t           cidr;
-    ngx_ir_unit_t       *u = *state;
+    ngx_http_ir_unit_t  *u = *state;
     struct sockaddr_un   sun;
 
-    ngx_ir_unit_client(u, "10.255.255.255");
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    ngx_http_ir_unit_client(u, "10.255.255.255");
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 
-    ngx_ir_unit_client(u, "11.0.0.0");
-    ngx_ir_unit_denied(u, "ip_not_allowed", NULL);
+    ngx_http_ir_unit_client(u, "11.0.0.0");
+    ngx_http_ir_unit_denied(u, "ip_not_allowed", NULL);
 
-    ngx_ir_unit_client(u, "2001:db8:ffff::1");
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    ngx_http_ir_unit_client(u, "2001:db8:ffff::1");
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 
-    ngx_ir_unit_client(u, "2001:db9::1");
-    ngx_ir_unit_denied(u, "ip_not_allowed", NULL);
+    ngx_http_ir_unit_client(u, "2001:db9::1");
+    ngx_http_ir_unit_denied(u, "ip_not_allowed", NULL);
 
     /* an IPv4 client on a dual-stack socket is matched as IPv4 */
-    ngx_ir_unit_client(u, "::ffff:10.1.2.3");
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    ngx_http_ir_unit_client(u, "::ffff:10.1.2.3");
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 
-    ngx_ir_unit_client(u, "::ffff:11.1.2.3");
-    ngx_ir_unit_denied(u, "ip_not_allowed", NULL);
+    ngx_http_ir_unit_client(u, "::ffff:11.1.2.3");
+    ngx_http_ir_unit_denied(u, "ip_not_allowed", NULL);
 
     ngx_memzero(&sun, sizeof(struct sockaddr_un));
     sun.sun_family = AF_UNIX;
     u->facts.sockaddr = (struct sockaddr *) &sun;
-    ngx_ir_unit_denied(u, "ip_not_allowed", NULL);
+    ngx_http_ir_unit_denied(u, "ip_not_allowed", NULL);
 
     u->rec.user.ips.nelts = 0;
-    ngx_ir_unit_client(u, "10.1.2.3");
-    ngx_ir_unit_denied(u, "ip_not_allowed", NULL);
+    ngx_http_ir_unit_client(u, "10.1.2.3");
+    ngx_http_ir_unit_denied(u, "ip_not_allowed", NULL);
     assert_string_equal(u->verdict.detail, "user's allowlist is empty");
 
     /* entries as admins type them, and typos */
 
-    ngx_ir_unit_str(&s, "192.0.2.7");
+    ngx_http_ir_unit_str(&s, "192.0.2.7");
     assert_int_equal(ngx_http_ir_addr_parse(&s, &cidr), NGX_OK);
     assert_int_equal(cidr.family, AF_INET);
     assert_int_equal(cidr.u.in.mask, 0xffffffff);
 
-    ngx_ir_unit_str(&s, "192.0.2.7/24");
+    ngx_http_ir_unit_str(&s, "192.0.2.7/24");
     assert_int_equal(ngx_http_ir_addr_parse(&s, &cidr), NGX_DONE);
     assert_int_equal(cidr.u.in.addr, htonl(0xc0000200));
 
-    ngx_ir_unit_str(&s, "::1");
+    ngx_http_ir_unit_str(&s, "::1");
     assert_int_equal(ngx_http_ir_addr_parse(&s, &cidr), NGX_OK);
     assert_int_equal(cidr.family, AF_INET6);
 
-    ngx_ir_unit_str(&s, "10.0.0.0/33");
+    ngx_http_ir_unit_str(&s, "10.0.0.0/33");
     assert_int_equal(ngx_http_ir_addr_parse(&s, &cidr), NGX_ERROR);
 
-    ngx_ir_unit_str(&s, "10.0.0.256");
+    ngx_http_ir_unit_str(&s, "10.0.0.256");
     assert_int_equal(ngx_http_ir_addr_parse(&s, &cidr), NGX_ERROR);
 
-    ngx_ir_unit_str(&s, "example.com");
+    ngx_http_ir_unit_str(&s, "example.com");
     assert_int_equal(ngx_http_ir_addr_parse(&s, &cidr), NGX_ERROR);
 
-    ngx_ir_unit_str(&s, "");
+    ngx_http_ir_unit_str(&s, "");
     assert_int_equal(ngx_http_ir_addr_parse(&s, &cidr), NGX_ERROR);
 
-    ngx_ir_unit_str(&s, "10.0.0.1 ");
+    ngx_http_ir_unit_str(&s, "10.0.0.1 ");
     assert_int_equal(ngx_http_ir_addr_parse(&s, &cidr), NGX_ERROR);
 
     /* "all" is how nginx spells everything; an allowlist must not */
-    ngx_ir_unit_str(&s, "all");
+    ngx_http_ir_unit_str(&s, "all");
     assert_int_equal(ngx_http_ir_addr_parse(&s, &cidr), NGX_ERROR);
 }
 
 
 static void
-ngx_ir_unit_countries(void **state)
+ngx_http_ir_unit_countries(void **state)
 {
-    ngx_ir_unit_t  *u = *state;
+    ngx_http_ir_unit_t  *u = *state;
 
     u->policy.countries = ngx_array_create(u->pool, 3, sizeof(ngx_str_t));
-    ngx_ir_unit_list(u, u->policy.countries, "ee");
-    ngx_ir_unit_list(u, u->policy.countries, "LV");
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    ngx_http_ir_unit_list(u, u->policy.countries, "ee");
+    ngx_http_ir_unit_list(u, u->policy.countries, "LV");
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 
-    ngx_ir_unit_str(&u->facts.country, "lv");
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    ngx_http_ir_unit_str(&u->facts.country, "lv");
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 
-    ngx_ir_unit_str(&u->facts.country, "--");
-    ngx_ir_unit_denied(u, "country_not_allowed", "--");
+    ngx_http_ir_unit_str(&u->facts.country, "--");
+    ngx_http_ir_unit_denied(u, "country_not_allowed", "--");
 
-    ngx_ir_unit_list(u, u->policy.countries, "--");
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    ngx_http_ir_unit_list(u, u->policy.countries, "--");
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 
     /* the organisation's own list applies where a database is loaded */
 
-    ngx_ir_unit_str(&u->facts.country, "LV");
-    ngx_ir_unit_str(&u->rec.org.countries, "EE, LT");
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    ngx_http_ir_unit_str(&u->facts.country, "LV");
+    ngx_http_ir_unit_str(&u->rec.org.countries, "EE, LT");
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 
     u->policy.geoip = 1;
-    ngx_ir_unit_denied(u, "country_not_allowed", "LV");
+    ngx_http_ir_unit_denied(u, "country_not_allowed", "LV");
 
-    ngx_ir_unit_str(&u->rec.org.countries, "EE,lv");
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    ngx_http_ir_unit_str(&u->rec.org.countries, "EE,lv");
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 
     /* an empty field allows no country; an absent one sets no limit */
 
-    ngx_ir_unit_str(&u->rec.org.countries, "");
-    ngx_ir_unit_denied(u, "country_not_allowed", "LV");
+    ngx_http_ir_unit_str(&u->rec.org.countries, "");
+    ngx_http_ir_unit_denied(u, "country_not_allowed", "LV");
 
     u->rec.org.countries.data = NULL;
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 }
 
 
 static void
-ngx_ir_unit_password(void **state)
+ngx_http_ir_unit_password(void **state)
 {
-    ngx_ir_unit_t  *u = *state;
+    ngx_http_ir_unit_t  *u = *state;
 
     u->facts.password = NGX_HTTP_IR_PASSWORD_UNCHECKED;
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_CHECK_PASSWORD);
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_CHECK_PASSWORD);
 
     u->facts.password = NGX_HTTP_IR_PASSWORD_MISSING;
-    ngx_ir_unit_denied(u, "password_required", NULL);
+    ngx_http_ir_unit_denied(u, "password_required", NULL);
 
     u->facts.password = NGX_HTTP_IR_PASSWORD_WRONG;
-    ngx_ir_unit_denied(u, "bad_password", NULL);
+    ngx_http_ir_unit_denied(u, "bad_password", NULL);
 
     /* the address is checked before a password is ever looked at */
-    ngx_ir_unit_client(u, "192.0.2.1");
+    ngx_http_ir_unit_client(u, "192.0.2.1");
     u->facts.password = NGX_HTTP_IR_PASSWORD_UNCHECKED;
-    ngx_ir_unit_denied(u, "ip_not_allowed", NULL);
+    ngx_http_ir_unit_denied(u, "ip_not_allowed", NULL);
 
     u->policy.password = 0;
-    ngx_ir_unit_client(u, "10.1.2.3");
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    ngx_http_ir_unit_client(u, "10.1.2.3");
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 }
 
 
 static void
-ngx_ir_unit_contract(void **state)
+ngx_http_ir_unit_contract(void **state)
 {
-    ngx_ir_unit_t  *u = *state;
+    ngx_http_ir_unit_t  *u = *state;
 
-    ngx_ir_unit_str(&u->rec.org.status, "suspended");
-    ngx_ir_unit_denied(u, "org_suspended", "suspended");
+    ngx_http_ir_unit_str(&u->rec.org.status, "suspended");
+    ngx_http_ir_unit_denied(u, "org_suspended", "suspended");
 
-    ngx_ir_unit_str(&u->rec.org.status, "active");
+    ngx_http_ir_unit_str(&u->rec.org.status, "active");
 
     /* both ends are days the contract is in force */
 
     u->facts.today = 20260101;
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 
     u->facts.today = 20261231;
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 
     u->facts.today = 20251231;
-    ngx_ir_unit_denied(u, "contract_not_active", "2026-01-01");
+    ngx_http_ir_unit_denied(u, "contract_not_active", "2026-01-01");
     assert_string_equal(u->verdict.detail, "contract starts on");
 
     u->facts.today = 20270101;
-    ngx_ir_unit_denied(u, "contract_not_active", "2026-12-31");
+    ngx_http_ir_unit_denied(u, "contract_not_active", "2026-12-31");
     assert_string_equal(u->verdict.detail, "contract ended on");
 
     /* open ends */
 
     u->rec.org.valid_to.data = NULL;
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 
     u->rec.org.valid_from.data = NULL;
     u->facts.today = 19991231;
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 
     /* a date that is not one is no open end */
 
     u->facts.today = 20261127;
-    ngx_ir_unit_str(&u->rec.org.valid_to, "31.12.2026");
-    ngx_ir_unit_denied(u, "contract_not_active", "31.12.2026");
+    ngx_http_ir_unit_str(&u->rec.org.valid_to, "31.12.2026");
+    ngx_http_ir_unit_denied(u, "contract_not_active", "31.12.2026");
 
-    ngx_ir_unit_str(&u->rec.org.valid_to, "");
-    ngx_ir_unit_denied(u, "contract_not_active", "");
+    ngx_http_ir_unit_str(&u->rec.org.valid_to, "");
+    ngx_http_ir_unit_denied(u, "contract_not_active", "");
 }
 
 
 static void
-ngx_ir_unit_dates(void **state)
+ngx_http_ir_unit_dates(void **state)
 {
     ngx_str_t   s;
     ngx_uint_t  date;
 
-    ngx_ir_unit_str(&s, "2026-11-27");
+    ngx_http_ir_unit_str(&s, "2026-11-27");
     assert_int_equal(ngx_http_ir_parse_date(&s, &date), NGX_OK);
     assert_int_equal(date, 20261127);
 
-    ngx_ir_unit_str(&s, "2028-02-29");
+    ngx_http_ir_unit_str(&s, "2028-02-29");
     assert_int_equal(ngx_http_ir_parse_date(&s, &date), NGX_OK);
     assert_int_equal(date, 20280229);
 
-    ngx_ir_unit_str(&s, "2000-02-29");
+    ngx_http_ir_unit_str(&s, "2000-02-29");
     assert_int_equal(ngx_http_ir_parse_date(&s, &date), NGX_OK);
 
-    ngx_ir_unit_str(&s, "2027-02-29");
+    ngx_http_ir_unit_str(&s, "2027-02-29");
     assert_int_equal(ngx_http_ir_parse_date(&s, &date), NGX_ERROR);
 
-    ngx_ir_unit_str(&s, "2100-02-29");
+    ngx_http_ir_unit_str(&s, "2100-02-29");
     assert_int_equal(ngx_http_ir_parse_date(&s, &date), NGX_ERROR);
 
-    ngx_ir_unit_str(&s, "2026-04-31");
+    ngx_http_ir_unit_str(&s, "2026-04-31");
     assert_int_equal(ngx_http_ir_parse_date(&s, &date), NGX_ERROR);
 
-    ngx_ir_unit_str(&s, "2026-13-01");
+    ngx_http_ir_unit_str(&s, "2026-13-01");
     assert_int_equal(ngx_http_ir_parse_date(&s, &date), NGX_ERROR);
 
-    ngx_ir_unit_str(&s, "2026-00-10");
+    ngx_http_ir_unit_str(&s, "2026-00-10");
     assert_int_equal(ngx_http_ir_parse_date(&s, &date), NGX_ERROR);
 
-    ngx_ir_unit_str(&s, "2026-01-00");
+    ngx_http_ir_unit_str(&s, "2026-01-00");
     assert_int_equal(ngx_http_ir_parse_date(&s, &date), NGX_ERROR);
 
-    ngx_ir_unit_str(&s, "2026-1-1");
+    ngx_http_ir_unit_str(&s, "2026-1-1");
     assert_int_equal(ngx_http_ir_parse_date(&s, &date), NGX_ERROR);
 
-    ngx_ir_unit_str(&s, "2026-01-01T00:00");
+    ngx_http_ir_unit_str(&s, "2026-01-01T00:00");
     assert_int_equal(ngx_http_ir_parse_date(&s, &date), NGX_ERROR);
 
-    ngx_ir_unit_str(&s, "2026/01/01");
+    ngx_http_ir_unit_str(&s, "2026/01/01");
     assert_int_equal(ngx_http_ir_parse_date(&s, &date), NGX_ERROR);
 
-    ngx_ir_unit_str(&s, "2026-0a-01");
+    ngx_http_ir_unit_str(&s, "2026-0a-01");
     assert_int_equal(ngx_http_ir_parse_date(&s, &date), NGX_ERROR);
 }
 
 
 static void
-ngx_ir_unit_env(void **state)
+ngx_http_ir_unit_env(void **state)
 {
-    ngx_ir_unit_t  *u = *state;
+    ngx_http_ir_unit_t  *u = *state;
 
-    ngx_ir_unit_str(&u->rec.org.env, "test");
-    ngx_ir_unit_denied(u, "env_mismatch", "production");
+    ngx_http_ir_unit_str(&u->rec.org.env, "test");
+    ngx_http_ir_unit_denied(u, "env_mismatch", "production");
 
-    ngx_ir_unit_str(&u->rec.org.env, "test production");
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    ngx_http_ir_unit_str(&u->rec.org.env, "test production");
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 
-    ngx_ir_unit_str(&u->rec.org.env, "productions");
-    ngx_ir_unit_denied(u, "env_mismatch", "production");
+    ngx_http_ir_unit_str(&u->rec.org.env, "productions");
+    ngx_http_ir_unit_denied(u, "env_mismatch", "production");
 
     u->rec.org.env.data = NULL;
-    ngx_ir_unit_denied(u, "env_mismatch", "production");
+    ngx_http_ir_unit_denied(u, "env_mismatch", "production");
     assert_string_equal(u->verdict.detail,
                         "organisation has no \"env\" field");
 
     /* a location with no environment takes any */
     u->policy.env.len = 0;
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 }
 
 
 static void
-ngx_ir_unit_scopes(void **state)
+ngx_http_ir_unit_scopes(void **state)
 {
-    ngx_str_t       grant;
-    ngx_ir_unit_t  *u = *state;
+    ngx_str_t            grant;
+    ngx_http_ir_unit_t  *u = *state;
 
-    ngx_ir_unit_list(u, u->policy.scopes, "person.address");
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    ngx_http_ir_unit_list(u, u->policy.scopes, "person.address");
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 
     assert_int_equal(ngx_http_ir_grant(&u->rec, &grant, u->pool), NGX_OK);
     assert_int_equal(grant.len, sizeof("person.basic person.address") - 1);
@@ -629,8 +629,8 @@ ngx_ir_unit_scopes(void **state)
 
     /* the user's own field narrows the contract's grant */
 
-    ngx_ir_unit_str(&u->rec.user.scopes, "PERSON.BASIC,person.family");
-    ngx_ir_unit_denied(u, "scope_denied", "person.address");
+    ngx_http_ir_unit_str(&u->rec.user.scopes, "PERSON.BASIC,person.family");
+    ngx_http_ir_unit_denied(u, "scope_denied", "person.address");
 
     assert_int_equal(ngx_http_ir_grant(&u->rec, &grant, u->pool), NGX_OK);
     assert_int_equal(grant.len, sizeof("person.basic") - 1);
@@ -639,61 +639,61 @@ ngx_ir_unit_scopes(void **state)
     /* and never widens it */
 
     u->policy.scopes->nelts = 0;
-    ngx_ir_unit_list(u, u->policy.scopes, "person.family");
-    ngx_ir_unit_denied(u, "scope_denied", "person.family");
+    ngx_http_ir_unit_list(u, u->policy.scopes, "person.family");
+    ngx_http_ir_unit_denied(u, "scope_denied", "person.family");
 
-    ngx_ir_unit_str(&u->rec.user.scopes, "");
+    ngx_http_ir_unit_str(&u->rec.user.scopes, "");
     u->policy.scopes->nelts = 0;
-    ngx_ir_unit_list(u, u->policy.scopes, "person.basic");
-    ngx_ir_unit_denied(u, "scope_denied", "person.basic");
+    ngx_http_ir_unit_list(u, u->policy.scopes, "person.basic");
+    ngx_http_ir_unit_denied(u, "scope_denied", "person.basic");
 
     assert_int_equal(ngx_http_ir_grant(&u->rec, &grant, u->pool), NGX_OK);
     assert_int_equal(grant.len, 0);
 
     u->rec.user.scopes.data = NULL;
     u->rec.org.scopes.nelts = 0;
-    ngx_ir_unit_denied(u, "scope_denied", "person.basic");
+    ngx_http_ir_unit_denied(u, "scope_denied", "person.basic");
 
     u->policy.scopes = NULL;
-    assert_int_equal(ngx_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
+    assert_int_equal(ngx_http_ir_unit_decide(u), NGX_HTTP_IR_ALLOW);
 }
 
 
 static void
-ngx_ir_unit_lists(void **state)
+ngx_http_ir_unit_lists(void **state)
 {
     ngx_str_t  list, word;
 
-    ngx_ir_unit_str(&list, " a,b\tcc ,, d");
+    ngx_http_ir_unit_str(&list, " a,b\tcc ,, d");
 
-    ngx_ir_unit_str(&word, "cc");
+    ngx_http_ir_unit_str(&word, "cc");
     assert_int_equal(ngx_http_ir_list_has(&list, &word), NGX_OK);
 
-    ngx_ir_unit_str(&word, "D");
+    ngx_http_ir_unit_str(&word, "D");
     assert_int_equal(ngx_http_ir_list_has(&list, &word), NGX_OK);
 
-    ngx_ir_unit_str(&word, "c");
+    ngx_http_ir_unit_str(&word, "c");
     assert_int_equal(ngx_http_ir_list_has(&list, &word), NGX_DECLINED);
 
-    ngx_ir_unit_str(&word, "b\tcc");
+    ngx_http_ir_unit_str(&word, "b\tcc");
     assert_int_equal(ngx_http_ir_list_has(&list, &word), NGX_DECLINED);
 
     /* an empty word is in no list, not even an empty one */
 
-    ngx_ir_unit_str(&word, "");
+    ngx_http_ir_unit_str(&word, "");
     assert_int_equal(ngx_http_ir_list_has(&list, &word), NGX_DECLINED);
 
-    ngx_ir_unit_str(&list, "");
+    ngx_http_ir_unit_str(&list, "");
     assert_int_equal(ngx_http_ir_list_has(&list, &word), NGX_DECLINED);
 
-    ngx_ir_unit_str(&word, "a");
+    ngx_http_ir_unit_str(&word, "a");
     list.data = NULL;
     assert_int_equal(ngx_http_ir_list_has(&list, &word), NGX_DECLINED);
 }
 
 
 static void
-ngx_ir_unit_reasons(void **state)
+ngx_http_ir_unit_reasons(void **state)
 {
     ngx_str_t  *name;
 
@@ -712,16 +712,16 @@ ngx_ir_unit_reasons(void **state)
 /* the packed record ------------------------------------------------------- */
 
 static void
-ngx_ir_unit_record(void **state)
+ngx_http_ir_unit_record(void **state)
 {
     u_char                *block, *other;
     size_t                 size;
     ngx_str_t              grant;
-    ngx_ir_unit_t         *u = *state;
+    ngx_http_ir_unit_t    *u = *state;
     ngx_http_ir_record_t   copy;
 
     ngx_str_null(&u->rec.user.password);
-    ngx_ir_unit_str(&u->rec.user.scopes, "");
+    ngx_http_ir_unit_str(&u->rec.user.scopes, "");
 
     size = ngx_http_ir_record_size(&u->rec);
 
@@ -773,7 +773,7 @@ ngx_ir_unit_record(void **state)
     assert_memory_equal(grant.data, "person.basic person.address",
                         grant.len);
 
-    ngx_ir_unit_client(u, "2001:db9::1");
+    ngx_http_ir_unit_client(u, "2001:db9::1");
     assert_int_equal(ngx_http_ir_decide(&u->policy, &u->facts, &copy,
                                         &u->verdict),
                      NGX_HTTP_IR_IP_NOT_ALLOWED);
@@ -784,11 +784,11 @@ ngx_ir_unit_record(void **state)
 
 
 static void
-ngx_ir_unit_record_empty(void **state)
+ngx_http_ir_unit_record_empty(void **state)
 {
     u_char                *block;
     size_t                 size;
-    ngx_ir_unit_t         *u = *state;
+    ngx_http_ir_unit_t    *u = *state;
     ngx_http_ir_record_t   rec, copy;
 
     /* a negative entry: an unknown user, nothing else */
@@ -819,30 +819,30 @@ ngx_ir_unit_record_empty(void **state)
 }
 
 
-#define ngx_ir_unit(f)                                                       \
-    cmocka_unit_test_setup_teardown(f, ngx_ir_unit_setup,                    \
-                                    ngx_ir_unit_teardown)
+#define ngx_http_ir_unit(f)                                                    \
+    cmocka_unit_test_setup_teardown(f, ngx_http_ir_unit_setup,                 \
+                                    ngx_http_ir_unit_teardown)
 
 
 int
 main(void)
 {
     const struct CMUnitTest  tests[] = {
-        ngx_ir_unit(ngx_ir_unit_allowed),
-        ngx_ir_unit(ngx_ir_unit_user),
-        ngx_ir_unit(ngx_ir_unit_order),
-        ngx_ir_unit(ngx_ir_unit_pins),
-        ngx_ir_unit(ngx_ir_unit_addresses),
-        ngx_ir_unit(ngx_ir_unit_countries),
-        ngx_ir_unit(ngx_ir_unit_password),
-        ngx_ir_unit(ngx_ir_unit_contract),
-        cmocka_unit_test(ngx_ir_unit_dates),
-        ngx_ir_unit(ngx_ir_unit_env),
-        ngx_ir_unit(ngx_ir_unit_scopes),
-        cmocka_unit_test(ngx_ir_unit_lists),
-        cmocka_unit_test(ngx_ir_unit_reasons),
-        ngx_ir_unit(ngx_ir_unit_record),
-        ngx_ir_unit(ngx_ir_unit_record_empty),
+        ngx_http_ir_unit(ngx_http_ir_unit_allowed),
+        ngx_http_ir_unit(ngx_http_ir_unit_user),
+        ngx_http_ir_unit(ngx_http_ir_unit_order),
+        ngx_http_ir_unit(ngx_http_ir_unit_pins),
+        ngx_http_ir_unit(ngx_http_ir_unit_addresses),
+        ngx_http_ir_unit(ngx_http_ir_unit_countries),
+        ngx_http_ir_unit(ngx_http_ir_unit_password),
+        ngx_http_ir_unit(ngx_http_ir_unit_contract),
+        cmocka_unit_test(ngx_http_ir_unit_dates),
+        ngx_http_ir_unit(ngx_http_ir_unit_env),
+        ngx_http_ir_unit(ngx_http_ir_unit_scopes),
+        cmocka_unit_test(ngx_http_ir_unit_lists),
+        cmocka_unit_test(ngx_http_ir_unit_reasons),
+        ngx_http_ir_unit(ngx_http_ir_unit_record),
+        ngx_http_ir_unit(ngx_http_ir_unit_record_empty),
     };
 
     ngx_pagesize = getpagesize();
