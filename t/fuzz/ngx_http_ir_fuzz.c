@@ -340,8 +340,8 @@ static void
 ngx_http_ir_fuzz_date(ngx_str_t *text)
 {
     u_char      *p, buf[16];
-    struct tm    tm;
     time_t       t;
+    struct tm    tm;
     ngx_int_t    rc;
     ngx_uint_t   i, date, year, month, day, calendar;
 
