@@ -809,6 +809,14 @@ ngx_http_ir_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    /* a cache manager or loader decides nothing */
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
     /* the connection itself is opened by the first lookup */
 
     mcf->conn = ngx_http_ir_redis_create(&mcf->redis, cycle->log);
