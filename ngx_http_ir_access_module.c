@@ -15,14 +15,22 @@
 #include "ngx_http_ir_access.h"
 #include "ngx_http_ir_identity.h"
 #include "ngx_http_ir_lookup.h"
+#include "ngx_http_ir_maintenance.h"
 #include "ngx_http_ir_metrics.h"
 #include "ngx_http_ir_notify.h"
 #include "ngx_http_ir_request.h"
+#include "ngx_http_ir_schema.h"
+#include "ngx_http_ir_seen.h"
+#include "ngx_http_ir_store.h"
 #include "ngx_http_ir_variables.h"
+#include "ngx_http_ir_version.h"
 
 
 static ngx_int_t ngx_http_ir_access_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_ir_preaccess_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ir_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_ir_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
 static ngx_int_t ngx_http_ir_log_handler(ngx_http_request_t *r);
 
 static void *ngx_http_ir_create_main_conf(ngx_conf_t *cf);
@@ -36,11 +44,15 @@ static char *ngx_http_ir_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_ir_geoip2(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_ir_timezone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_ir_purpose(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_ir_words(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_ir_check_country(ngx_conf_t *cf, void *post,
     void *data);
-static char *ngx_http_ir_password_remember(ngx_conf_t *cf,
+static char *ngx_http_ir_remember(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_ir_lockout(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -50,6 +62,8 @@ static char *ngx_http_ir_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_ir_lockout_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_ir_quota(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_http_ir_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_ir_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_ir_init_process(ngx_cycle_t *cycle);
@@ -58,6 +72,17 @@ static void ngx_http_ir_exit_process(ngx_cycle_t *cycle);
 
 static ngx_conf_post_t  ngx_http_ir_country_post =
     { ngx_http_ir_check_country };
+
+static ngx_str_t  ngx_http_ir_empty = ngx_string("");
+
+
+static ngx_conf_enum_t  ngx_http_ir_log_levels[] = {
+    { ngx_string("info"), NGX_LOG_INFO },
+    { ngx_string("notice"), NGX_LOG_NOTICE },
+    { ngx_string("warn"), NGX_LOG_WARN },
+    { ngx_string("error"), NGX_LOG_ERR },
+    { ngx_null_string, 0 }
+};
 
 
 static ngx_conf_enum_t  ngx_http_ir_modes[] = {
@@ -82,6 +107,13 @@ static ngx_command_t  ngx_http_ir_access_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_ir_loc_conf_t, mode),
       &ngx_http_ir_modes },
+
+    { ngx_string("ir_access_log_level"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ir_loc_conf_t, log_level),
+      &ngx_http_ir_log_levels },
 
     { ngx_string("ir_access_audit"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
@@ -169,7 +201,7 @@ static ngx_command_t  ngx_http_ir_access_commands[] = {
 
     { ngx_string("ir_access_password_remember"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_ir_password_remember,
+      ngx_http_ir_remember,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_ir_loc_conf_t, password_remember),
       NULL },
@@ -202,9 +234,37 @@ static ngx_command_t  ngx_http_ir_access_commands[] = {
       offsetof(ngx_http_ir_loc_conf_t, policy.scopes),
       NULL },
 
+    { ngx_string("ir_access_purpose"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_ir_purpose,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ir_access_quota"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_ir_quota,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ir_access_quota_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ir_main_conf_t, quota_size),
+      NULL },
+
     { ngx_string("ir_access_geoip2"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_ir_geoip2,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ir_access_timezone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_ir_timezone,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -252,43 +312,31 @@ ngx_module_t  ngx_http_ir_access_module = {
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
+
+/* the main request is decided in the access phase */
 
 static ngx_int_t
 ngx_http_ir_access_handler(ngx_http_request_t *r)
 {
-    ngx_http_ir_ctx_t       *ctx;
-    ngx_http_ir_loc_conf_t  *lcf;
+    return ngx_http_ir_request_handler(r);
+}
 
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_ir_access_module);
 
-    if (!lcf->enable || r != r->main) {
+/*
+ * nginx lets subrequests (auth_request, SSI, mirror) skip the access
+ * phase: they are decided in the preaccess phase instead.
+ */
+
+static ngx_int_t
+ngx_http_ir_preaccess_handler(ngx_http_request_t *r)
+{
+    if (r == r->main) {
         return NGX_DECLINED;
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_ir_access_module);
-
-    if (ctx == NULL) {
-        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_ir_ctx_t));
-        if (ctx == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ctx->request = r;
-        ngx_http_set_ctx(r, ctx, ngx_http_ir_access_module);
-
-        return ngx_http_ir_request_start(r, ctx);
-    }
-
-    if (ctx->waiting) {
-        return NGX_AGAIN;
-    }
-
-    if (!ctx->looked_up && !ctx->lookup_failed && !ctx->decided) {
-        return ngx_http_ir_request_lookup(r, ctx);
-    }
-
-    return ngx_http_ir_request_decide(r, ctx);
+    return ngx_http_ir_request_handler(r);
 }
 
 
@@ -307,12 +355,15 @@ ngx_http_ir_create_main_conf(ngx_conf_t *cf)
      *
      *     mcf->redis.address = { 0, NULL };
      *     mcf->prefix = { 0, NULL };
-     *     mcf->conn = NULL;
+     *     mcf->quota = NULL;
+     *     mcf->quota_used = 0;
      */
 
     mcf->redis.timeout = NGX_CONF_UNSET_MSEC;
     mcf->notify = NGX_CONF_UNSET;
     mcf->audit_buffer = NGX_CONF_UNSET_UINT;
+    mcf->quota_size = NGX_CONF_UNSET_SIZE;
+    mcf->request_id = NGX_ERROR;
 
     return mcf;
 }
@@ -338,6 +389,35 @@ ngx_http_ir_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_str_set(&mcf->prefix, "ir:");
     }
 
+    if (mcf->prefix.len > NGX_HTTP_IR_PREFIX_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"ir_access_redis_prefix\" is longer than %d "
+                           "bytes", NGX_HTTP_IR_PREFIX_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    /* the quotas' counts, where a place uses them (1m by default) */
+
+    if (mcf->quota_size != NGX_CONF_UNSET_SIZE
+        && mcf->quota_size < 8 * ngx_pagesize)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"ir_access_quota_zone\" of %uz bytes is too "
+                           "small", mcf->quota_size);
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->quota_used) {
+        mcf->quota = ngx_http_ir_quota_zone(cf,
+                                            mcf->quota_size
+                                            == NGX_CONF_UNSET_SIZE
+                                            ? 0 : mcf->quota_size,
+                                            &ngx_http_ir_access_module);
+        if (mcf->quota == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
     return NGX_CONF_OK;
 }
 
@@ -361,6 +441,8 @@ ngx_http_ir_create_loc_conf(ngx_conf_t *cf)
 
     lcf->enable = NGX_CONF_UNSET;
     lcf->identity = NGX_CONF_UNSET_PTR;
+    lcf->purpose = NGX_CONF_UNSET_PTR;
+    lcf->purpose_case = NGX_CONF_UNSET_PTR;
     lcf->policy.cert_pin = NGX_CONF_UNSET;
     lcf->policy.password = NGX_CONF_UNSET;
     lcf->policy.scopes = NGX_CONF_UNSET_PTR;
@@ -370,7 +452,9 @@ ngx_http_ir_create_loc_conf(ngx_conf_t *cf)
     lcf->lockout_status = NGX_CONF_UNSET_PTR;
     lcf->audit = NGX_CONF_UNSET_PTR;
     lcf->mode = NGX_CONF_UNSET_UINT;
+    lcf->log_level = NGX_CONF_UNSET_UINT;
     lcf->password_remember = NGX_CONF_UNSET_MSEC;
+    lcf->quota.enable = NGX_CONF_UNSET;
 
     return lcf;
 }
@@ -382,10 +466,24 @@ ngx_http_ir_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_ir_loc_conf_t *prev = parent;
     ngx_http_ir_loc_conf_t *conf = child;
 
-    ngx_http_ir_main_conf_t  *mcf;
+    ngx_http_ir_main_conf_t   *mcf;
+    ngx_http_core_loc_conf_t  *clcf;
+#if (NGX_HTTP_SSL)
+    ngx_http_ssl_srv_conf_t   *sscf;
+#endif
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_ptr_value(conf->identity, prev->identity, NULL);
+
+    if (conf->purpose == NGX_CONF_UNSET_PTR) {
+        conf->purpose = prev->purpose;
+        conf->purpose_case = prev->purpose_case;
+    }
+
+    ngx_conf_merge_ptr_value(conf->purpose, NULL, NULL);
+    ngx_conf_merge_ptr_value(conf->purpose_case, NULL, NULL);
+
+    conf->policy.purpose = (conf->purpose != NULL);
     ngx_conf_merge_str_value(conf->realm, prev->realm, "ir-access");
 
     ngx_conf_merge_value(conf->policy.cert_pin, prev->policy.cert_pin, 1);
@@ -408,6 +506,15 @@ ngx_http_ir_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               prev->password_remember, 60000);
     ngx_conf_merge_ptr_value(conf->audit, prev->audit, NULL);
     ngx_conf_merge_uint_value(conf->mode, prev->mode, NGX_HTTP_IR_ENFORCE);
+    ngx_conf_merge_uint_value(conf->log_level, prev->log_level, NGX_LOG_ERR);
+
+    if (conf->quota.enable == NGX_CONF_UNSET) {
+        conf->quota = prev->quota;
+    }
+
+    if (conf->quota.enable == NGX_CONF_UNSET) {
+        conf->quota.enable = 0;
+    }
 
 #if (NGX_THREADS)
     if (conf->policy.password && conf->thread_pool == NULL) {
@@ -430,13 +537,42 @@ ngx_http_ir_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    if (conf->enable) {
-        if (mcf->redis.address.len == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"ir_access\" requires \"ir_access_redis\"");
-            return NGX_CONF_ERROR;
-        }
+    if (!conf->enable) {
+        return NGX_CONF_OK;
     }
+
+    if (mcf->redis.address.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"ir_access\" requires \"ir_access_redis\"");
+        return NGX_CONF_ERROR;
+    }
+
+    /*
+     * Where nothing verifies client certificates every request is denied:
+     * said once for a server, and for a location that is on where its
+     * server is not.
+     */
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->name.len && prev->enable) {
+        return NGX_CONF_OK;
+    }
+
+#if (NGX_HTTP_SSL)
+    sscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_ssl_module);
+
+    if (sscf->verify) {
+        return NGX_CONF_OK;
+    }
+#endif
+
+    ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                       "\"ir_access\" is on in a server without "
+                       "\"ssl_verify_client\": every request %s%V%sis "
+                       "denied with \"cert_required\"",
+                       clcf->name.len ? "to " : "", &clcf->name,
+                       clcf->name.len ? " " : "");
 
     return NGX_CONF_OK;
 }
@@ -466,7 +602,7 @@ ngx_http_ir_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return ngx_http_ir_cache_conf(cf, cf->args->elts, cf->args->nelts,
-                                  &mcf->cache);
+                                  &ngx_http_ir_access_module, &mcf->cache);
 }
 
 
@@ -485,6 +621,116 @@ ngx_http_ir_geoip2(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     mcf->geoip = ngx_http_ir_geoip_open(cf, &value[1]);
     if (mcf->geoip == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* "ir_access_timezone Europe/Riga": the zone contract dates are days in */
+
+static char *
+ngx_http_ir_timezone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ir_main_conf_t *mcf = conf;
+
+    ngx_str_t  *value, why;
+    ngx_err_t   err;
+
+    if (mcf->zone.changes) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_ir_zone_read(&value[1], &mcf->zone, cf->pool, &why, &err)
+        != NGX_OK)
+    {
+        if (why.data) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, err, "%V", &why);
+        }
+
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * "ir_access_purpose $http_x_ir_purpose [case=$http_x_ir_case] | off":
+ * the purpose a client states, which must be one of its organisation's,
+ * and a case reference that is recorded, not checked.
+ */
+
+static char *
+ngx_http_ir_purpose(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ir_loc_conf_t *lcf = conf;
+
+    ngx_str_t                          *value, s;
+    ngx_http_compile_complex_value_t    ccv;
+
+    if (lcf->purpose != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        if (cf->args->nelts > 2) {
+            return "takes no parameters with \"off\"";
+        }
+
+        lcf->purpose = NULL;
+        lcf->purpose_case = NULL;
+        return NGX_CONF_OK;
+    }
+
+    lcf->purpose = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    if (lcf->purpose == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[1];
+    ccv.complex_value = lcf->purpose;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    lcf->purpose_case = NULL;
+
+    if (cf->args->nelts == 2) {
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strncmp(value[2].data, "case=", 5) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    s.data = value[2].data + 5;
+    s.len = value[2].len - 5;
+
+    lcf->purpose_case = ngx_palloc(cf->pool,
+                                   sizeof(ngx_http_complex_value_t));
+    if (lcf->purpose_case == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &s;
+    ccv.complex_value = lcf->purpose_case;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -548,7 +794,7 @@ ngx_http_ir_words(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /* "ir_access_password_remember 60s | off" */
 
 static char *
-ngx_http_ir_password_remember(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_ir_remember(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_ir_loc_conf_t *lcf = conf;
 
@@ -697,6 +943,36 @@ ngx_http_ir_lockout_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * "ir_access_quota rate=N/m daily=N [org_rate=N/m] [org_daily=N] | off":
+ * the counts live in the main configuration's zone.
+ */
+
+static char *
+ngx_http_ir_quota(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ir_loc_conf_t *lcf = conf;
+
+    char                     *rv;
+    ngx_http_ir_main_conf_t  *mcf;
+
+    if (lcf->quota.enable != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    rv = ngx_http_ir_quota_conf(cf, cf->args->elts, cf->args->nelts,
+                                &lcf->quota);
+
+    if (rv == NGX_CONF_OK && lcf->quota.enable) {
+        mcf = ngx_http_conf_get_module_main_conf(cf,
+                                                 ngx_http_ir_access_module);
+        mcf->quota_used = 1;
+    }
+
+    return rv;
+}
+
+
 /* ISO 3166 codes, and "--" for addresses the database does not know */
 
 static char *
@@ -724,19 +1000,57 @@ ngx_http_ir_check_country(ngx_conf_t *cf, void *post, void *data)
 }
 
 
+/* where nginx answers a denial with its own page, the JSON goes out */
+
 static ngx_int_t
 ngx_http_ir_header_filter(ngx_http_request_t *r)
 {
-    ngx_http_ir_request_responded(r);
+    ngx_http_ir_ctx_t  *ctx;
+
+    if (r == r->main) {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_ir_access_module);
+
+        if (ctx && ctx->answer.replace) {
+            ngx_http_ir_response_header(r, &ctx->answer);
+        }
+    }
 
     return ngx_http_next_header_filter(r);
 }
 
 
 static ngx_int_t
+ngx_http_ir_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_chain_t        *out;
+    ngx_http_ir_ctx_t  *ctx;
+
+    if (r != r->main) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ir_access_module);
+
+    if (ctx == NULL || !ctx->answer.replacing) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    if (ngx_http_ir_response_body(r, &ctx->answer, in, &out) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (out == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_next_body_filter(r, out);
+}
+
+
+static ngx_int_t
 ngx_http_ir_log_handler(ngx_http_request_t *r)
 {
-    ngx_http_ir_audit_request(r);
+    ngx_http_ir_request_log(r);
 
     return NGX_OK;
 }
@@ -752,13 +1066,26 @@ ngx_http_ir_preconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_ir_postconfiguration(ngx_conf_t *cf)
 {
+    ngx_str_t                   name;
     ngx_http_handler_pt        *h;
     ngx_http_ir_loc_conf_t     *lcf;
     ngx_http_ir_main_conf_t    *mcf;
     ngx_http_core_main_conf_t  *cmcf;
 
     if (ngx_http_ir_identity_init(cf->log) != NGX_OK
-        || ngx_http_ir_lookup_init(cf->log) != NGX_OK)
+        || ngx_http_ir_store_init(cf->log) != NGX_OK
+        || ngx_http_ir_metrics_zone(cf, &ngx_http_ir_access_module) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ir_access_module);
+
+    /* where a Redis is configured, its maintenance may close the places */
+
+    if (mcf->redis.address.len
+        && ngx_http_ir_maintenance_zone(cf, &ngx_http_ir_access_module)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -766,25 +1093,30 @@ ngx_http_ir_postconfiguration(ngx_conf_t *cf)
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_ir_header_filter;
 
-    if (ngx_http_ir_metrics_zone(cf) != NGX_OK) {
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_ir_body_filter;
+
+    lcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_ir_access_module);
+
+    /* locks and admins' edits go to the http level's stream */
+
+    mcf->audit = (lcf->audit == NGX_CONF_UNSET_PTR) ? NULL : lcf->audit;
+
+    ngx_str_set(&name, "request_id");
+
+    mcf->request_id = ngx_http_get_variable_index(cf, &name);
+    if (mcf->request_id == NGX_ERROR) {
         return NGX_ERROR;
     }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PREACCESS_PHASE].handlers);
     if (h == NULL) {
         return NGX_ERROR;
     }
 
-    *h = ngx_http_ir_log_handler;
-
-    /* locks and admins' edits go to the http level's stream */
-
-    lcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_ir_access_module);
-    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ir_access_module);
-
-    mcf->audit = (lcf->audit == NGX_CONF_UNSET_PTR) ? NULL : lcf->audit;
+    *h = ngx_http_ir_preaccess_handler;
 
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
     if (h == NULL) {
@@ -792,6 +1124,13 @@ ngx_http_ir_postconfiguration(ngx_conf_t *cf)
     }
 
     *h = ngx_http_ir_access_handler;
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_ir_log_handler;
 
     return NGX_OK;
 }
@@ -805,6 +1144,21 @@ ngx_http_ir_init_process(ngx_cycle_t *cycle)
     mcf = ngx_http_cycle_get_module_main_conf(cycle,
                                               ngx_http_ir_access_module);
 
+    /* the version and the zone, once per configuration: by worker 0 */
+
+    if (ngx_worker == 0
+        && (ngx_process == NGX_PROCESS_WORKER
+            || ngx_process == NGX_PROCESS_SINGLE))
+    {
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "ir_access/" NGX_HTTP_IR_ACCESS_VERSION
+                      "; contract dates are days in %s%V",
+                      (mcf && mcf->zone.name.len) ? "" : "the process's "
+                                                        "time zone",
+                      (mcf && mcf->zone.name.len) ? &mcf->zone.name
+                                                  : &ngx_http_ir_empty);
+    }
+
     if (mcf == NULL || mcf->redis.address.len == 0) {
         return NGX_OK;
     }
@@ -817,19 +1171,54 @@ ngx_http_ir_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    /* the connection itself is opened by the first lookup */
+    ngx_http_ir_lookup_init();
 
-    mcf->conn = ngx_http_ir_redis_create(&mcf->redis, cycle->log);
-    if (mcf->conn == NULL) {
+    /* the connection itself is opened by the first command */
+
+    mcf->source.redis = ngx_http_ir_redis_create(&mcf->redis, cycle->log);
+    if (mcf->source.redis == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_http_ir_audit_init(mcf->conn, mcf->audit_buffer, cycle->log);
+    ngx_http_ir_redis_report(mcf->source.redis);
 
-    /* one subscriber per host is enough: the cache is shared */
+    /* connected at once, so that the metrics tell a worker that cannot */
+    ngx_http_ir_redis_ping(mcf->source.redis);
 
-    if (mcf->notify && ngx_worker == 0) {
-        return ngx_http_ir_notify_start(mcf, cycle);
+    mcf->source.prefix = &mcf->prefix;
+    mcf->source.cache = mcf->cache;
+
+    ngx_http_ir_audit_init(mcf->source.redis, mcf->audit_buffer, cycle);
+
+    /* every worker sends the host's counts, as it finds them */
+
+    if (mcf->quota) {
+        ngx_http_ir_quota_init(mcf->quota, mcf->source.redis, &mcf->prefix,
+                               &mcf->zone, cycle->log);
+    }
+
+    if (ngx_worker != 0) {
+        return NGX_OK;
+    }
+
+    /* one watcher, reader and subscriber per host: the zones are shared */
+
+    ngx_http_ir_seen_watch(mcf->source.redis, &mcf->prefix, cycle->log);
+
+    if (mcf->audit) {
+        ngx_http_ir_audit_watch(mcf->audit);
+    }
+
+    if (ngx_http_ir_maintenance_start(mcf->source.redis, &mcf->prefix,
+                                      mcf->audit, &mcf->zone, cycle->log)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (mcf->notify) {
+        return ngx_http_ir_notify_start(&mcf->redis, &mcf->prefix, mcf->cache,
+                                        mcf->audit, mcf->source.redis, cycle);
     }
 
     return NGX_OK;
@@ -845,10 +1234,18 @@ ngx_http_ir_exit_process(ngx_cycle_t *cycle)
                                               ngx_http_ir_access_module);
 
     ngx_http_ir_notify_stop();
-    ngx_http_ir_audit_exit();
+    ngx_http_ir_seen_exit();
+    ngx_http_ir_maintenance_stop();
+    ngx_http_ir_quota_exit();
 
-    if (mcf && mcf->conn) {
-        ngx_http_ir_redis_destroy(mcf->conn);
-        mcf->conn = NULL;
+    /* what is still in flight is failed now, and then nothing comes */
+
+    if (mcf && mcf->source.redis) {
+        ngx_http_ir_redis_destroy(mcf->source.redis);
+        mcf->source.redis = NULL;
     }
+
+    ngx_http_ir_audit_exit();
+    ngx_http_ir_cache_exit();
+    ngx_http_ir_maintenance_exit();
 }

@@ -12,6 +12,7 @@ MODULE=$ROOT/build/ngx_http_ir_access_module.so
 REDIS_PORT=16379
 NGINX_PORT=8443
 NGINX_TEST_PORT=8444
+METRICS_PORT=9145
 BACKEND_PORT=8081
 GEOIP_DB=$ROOT/build/geoip/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb
 
@@ -103,26 +104,32 @@ seed() {
 }
 
 request() {
-    # request DESCRIPTION CLIENT-ADDRESS CERT [PATH [PORT [PASSWORD]]]
+    # request DESCRIPTION CLIENT-ADDRESS CERT [PATH [PORT [PASSWORD [HEADER]]]]
     local what=$1 addr=$2 cert=$3
     local path=${4:-/api/persons/010190-12345} port=${5:-$NGINX_PORT}
-    local password=${6:-$cert-pw}
+    local password=${6:-$cert-pw} header=${7:-}
 
-    local args=(-s -o "$DEMO/body" -w '%{http_code}'
-                --cacert "$DEMO/pki/ca.crt" -H "X-Forwarded-For: $addr")
+    # conf.example takes the client's address from the PROXY protocol
+    # header of the load balancer (127.0.0.1); here the client sends it
+    # itself, as the load balancer would for a client at that address.
+    local args=(--from "$addr" -s -o "$DEMO/body" -w '%{http_code}'
+                --cacert "$DEMO/pki/ca.crt")
+    [ -z "$header" ] || args+=(-H "$header")
     if [ "$cert" != - ]; then
         args+=(--cert "$DEMO/pki/$cert.crt" --key "$DEMO/pki/$cert.key"
                -u "$cert:$password")
     fi
 
     local status
-    status=$(curl "${args[@]}" "https://127.0.0.1:$port$path") || true
+    status=$("$ROOT/tools/proxy-curl" "${args[@]}" \
+             "https://127.0.0.1:$port$path") || true
 
     printf '\n== %s\n' "$what"
     local label="(none)"
     if [ "$cert" != - ]; then
         label="$cert.crt"
         [ "$password" = "$cert-pw" ] || label="$label, password \"$password\""
+        [ -z "$header" ] || label="$label, \"$header\""
     fi
     printf '   certificate %s, from %s -> %s %s\n' "$label" "$addr" \
         "$status" "$(head -c 100 "$DEMO/body")"
@@ -164,6 +171,7 @@ start() {
         -e "s#127.0.0.1:8081#127.0.0.1:$BACKEND_PORT#" \
         -e "s#127.0.0.1:8443#127.0.0.1:$NGINX_PORT#" \
         -e "s#127.0.0.1:8444#127.0.0.1:$NGINX_TEST_PORT#" \
+        -e "s#127.0.0.1:9145#127.0.0.1:$METRICS_PORT#" \
         -e "s#/usr/share/ir-access/geo-whois-asn-country.mmdb#$GEOIP_DB#" \
         -e "s#worker_processes auto#worker_processes 2#" \
         "$ROOT/conf.example" > "$DEMO/nginx.conf"
@@ -176,10 +184,14 @@ ir-access demo
   register stub    127.0.0.1:$BACKEND_PORT
   gateway (nginx)  https://127.0.0.1:$NGINX_PORT (production),
                    https://127.0.0.1:$NGINX_TEST_PORT (test), with conf.example
+  metrics          http://127.0.0.1:$METRICS_PORT/metrics
   certificates     $DEMO/pki
   error log        $DEMO/logs/ir-access-error.log
-The client address is set with X-Forwarded-For, as the trusted load
-balancer in conf.example would set it.
+The client's address comes in a PROXY protocol header, as the TCP load
+balancer in front of conf.example's gateway would send it: the demo's
+client (tools/proxy-curl) sends it itself, from 127.0.0.1, the address
+conf.example trusts as its load balancer.  Headers such as X-Forwarded-For
+name no address.
 EOF
 
     request "alice (bank, production contract), from her allowlisted address in Latvia: allowed" \
@@ -189,6 +201,9 @@ EOF
     request "no client certificate: cert_required" 85.254.12.34 -
     request "alice's certificate from an address not on her allowlist" \
         85.254.99.1 alice
+    request "the same, naming her allowlisted address in a header: no header names the client" \
+        85.254.99.1 alice /api/persons/010190-12345 $NGINX_PORT alice-pw \
+        "X-Forwarded-For: 85.254.12.34"
     request "alice from an IPv6 address on her allowlist, but in the US: country_not_allowed" \
         2001:4860::8888 alice
     request "mallory: a valid certificate, but no user record" \
@@ -250,8 +265,8 @@ EOF
         | grep -o 'event [a-z_]* [a-z]* [^ ]*' | sort | uniq -c \
         | sed 's/^/   /'
 
-    printf '\n== the metrics (curl https://127.0.0.1:%s/metrics):\n' $NGINX_PORT
-    curl -s --cacert "$DEMO/pki/ca.crt" "https://127.0.0.1:$NGINX_PORT/metrics" \
+    printf '\n== the metrics (curl http://127.0.0.1:%s/metrics):\n' $METRICS_PORT
+    curl -s "http://127.0.0.1:$METRICS_PORT/metrics" \
         | grep -E '^ir_access_(requests_total.* [1-9]|cache_hits|cache_misses|audit_written|locks)' \
         | sed 's/^/   /'
 

@@ -1,6 +1,6 @@
 
 /*
- * ir-access: what the module's files share.
+ * ir-access: the module's configuration, as the directives leave it.
  */
 
 
@@ -13,12 +13,16 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ir_audit.h"
-#include "ngx_http_ir_cache.h"
 #include "ngx_http_ir_decision.h"
 #include "ngx_http_ir_geoip.h"
 #include "ngx_http_ir_lockout.h"
-#include "ngx_http_ir_redis.h"
+#include "ngx_http_ir_lookup.h"
+#include "ngx_http_ir_password.h"
+#include "ngx_http_ir_zone.h"
+#include "ngx_http_ir_quota.h"
 
+
+/* connection and database settings; and this worker's connection */
 
 typedef struct {
     ngx_http_ir_redis_conf_t       redis;
@@ -28,13 +32,24 @@ typedef struct {
     ngx_flag_t                     notify;
     ngx_uint_t                     audit_buffer;
     ngx_http_ir_audit_conf_t      *audit;         /* the http level's */
-    ngx_http_ir_redis_t           *conn;          /* this worker's */
+    ngx_http_ir_quota_t           *quota;         /* where one is used */
+    size_t                         quota_size;
+    ngx_flag_t                     quota_used;
+    ngx_int_t                      request_id;    /* $request_id's index */
+    ngx_http_ir_zone_t             zone;          /* contracts' days */
+    ngx_http_ir_source_t           source;        /* this worker's */
 } ngx_http_ir_main_conf_t;
 
 
+/* the policy of a place */
+
 typedef struct {
     ngx_flag_t                     enable;
+    ngx_uint_t                     mode;
+    ngx_uint_t                     log_level;
     ngx_http_complex_value_t      *identity;
+    ngx_http_complex_value_t      *purpose;
+    ngx_http_complex_value_t      *purpose_case;
     ngx_str_t                      realm;
     ngx_http_ir_policy_t           policy;
     ngx_http_ir_lockout_conf_t     lockout;
@@ -42,58 +57,12 @@ typedef struct {
     ngx_thread_pool_t             *thread_pool;
     ngx_msec_t                     password_remember;
     ngx_http_ir_audit_conf_t      *audit;
-    ngx_uint_t                     mode;
+    ngx_http_ir_quota_conf_t       quota;
 } ngx_http_ir_loc_conf_t;
 
 
-#define NGX_HTTP_IR_ENFORCE  0
-#define NGX_HTTP_IR_DRY_RUN  1
-
-
-typedef struct ngx_http_ir_waiter_s  ngx_http_ir_waiter_t;
-
-
-/* what a request needs only while it waits, allocated when it first does */
-
-typedef struct {
-    ngx_event_t                    timer;         /* the Redis timeout */
-    ngx_event_t                    resume;        /* posted when it ends */
-    ngx_event_t                    poll;          /* another worker looks */
-    ngx_msec_t                     poll_delay;
-} ngx_http_ir_wait_t;
-
-
-/* a request's decision, kept in its module context */
-
-typedef struct {
-    ngx_http_request_t            *request;
-    ngx_http_ir_lockout_t         *lockout;       /* a count in flight */
-    ngx_http_ir_wait_t            *wait;
-    ngx_http_ir_waiter_t          *waiter;        /* on a lookup */
-
-    ngx_uint_t                     reason;
-    ngx_uint_t                     password;      /* what the check found */
-    ngx_http_ir_record_t           record;
-
-    /* what the variables show */
-    ngx_str_t                      user;
-    ngx_str_t                      org;
-    ngx_str_t                      unit;
-    ngx_str_t                      contract;
-    ngx_str_t                      scopes;
-    ngx_str_t                      country;
-    ngx_str_t                      decision;
-    ngx_str_t                      reason_name;
-    ngx_str_t                      cert_sha256;
-    u_char                        *cert_digest;
-
-    unsigned                       waiting:1;
-    unsigned                       looked_up:1;
-    unsigned                       decided:1;
-    unsigned                       lookup_failed:1;
-    unsigned                       dry_run:1;
-    unsigned                       fail_counted:1;
-} ngx_http_ir_ctx_t;
+#define NGX_HTTP_IR_ENFORCE            0
+#define NGX_HTTP_IR_DRY_RUN            1
 
 
 extern ngx_module_t  ngx_http_ir_access_module;

@@ -1,65 +1,108 @@
 
 /*
- * ir-access: the decision, steps 2 to 9 of SPEC.md.
+ * ir-access: the decision, steps 2 to 11 of the reference.
  *
- * No I/O happens here: the caller brings the record and the request's
- * facts, and the first failing step decides.  Step 1 (the certificate
- * identity) is settled before the record can be fetched at all.
+ * No I/O happens here: the caller brings the record, parsed and checked
+ * when it was fetched, and the request's facts, and the first failing
+ * step decides.  The steps come in parts, because the login between
+ * them needs a hash computed and, where failures are counted, Redis
+ * asked: the account (steps 2 to 5), the login (6) from what the caller
+ * found, the contract (7 to 10), and the quotas (11) against the counts
+ * the caller keeps.  Step 1, the certificate identity, is settled before
+ * the record can be fetched at all, and an announced maintenance before
+ * that.
  */
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_http_ir_decision.h"
 #include "ngx_http_ir_addr.h"
+#include "ngx_http_ir_decision.h"
+#include "ngx_http_ir_schema.h"
+
+
+typedef struct {
+    ngx_str_t                      name;
+    ngx_uint_t                     status;
+    ngx_uint_t                     level;         /* of its log line */
+} ngx_http_ir_reason_t;
 
 
 static ngx_int_t ngx_http_ir_pin_match(ngx_array_t *pins, u_char *digest);
-static ngx_int_t ngx_http_ir_contract_dates(ngx_http_ir_org_t *org,
-    ngx_uint_t today, ngx_http_ir_verdict_t *v);
 static ngx_int_t ngx_http_ir_granted(ngx_http_ir_record_t *rec,
     ngx_str_t *scope);
-static ngx_uint_t ngx_http_ir_deny(ngx_http_ir_verdict_t *v,
-    ngx_uint_t reason, const char *detail, ngx_str_t *subject);
+static ngx_int_t ngx_http_ir_is(ngx_str_t *value, ngx_str_t *word);
 
 
-static ngx_str_t  ngx_http_ir_reasons[] = {
-    ngx_null_string,
-    ngx_string("cert_required"),
-    ngx_string("bad_identity"),
-    ngx_string("unknown_user"),
-    ngx_string("account_locked"),
-    ngx_string("user_disabled"),
-    ngx_string("cert_mismatch"),
-    ngx_string("ip_not_allowed"),
-    ngx_string("country_not_allowed"),
-    ngx_string("password_required"),
-    ngx_string("bad_password"),
-    ngx_string("org_unknown"),
-    ngx_string("org_suspended"),
-    ngx_string("contract_not_active"),
-    ngx_string("env_mismatch"),
-    ngx_string("scope_denied"),
-    ngx_string("store_unavailable")
+/*
+ * Indexed by the reason codes, in the order of the steps that give them:
+ * what a client sees, and how loud its log line is.  A denial is logged
+ * at "ir_access_log_level" ("error"); a missing certificate or password,
+ * the first answer of every login as nginx's auth_basic has it, and a
+ * maintenance and a spent quota, which refuse many requests for one cause
+ * that is logged once, at "info".
+ */
+
+static ngx_http_ir_reason_t  ngx_http_ir_reasons[] = {
+    { ngx_string(""), 200, NGX_LOG_ERR },
+    { ngx_string("maintenance"), 503, NGX_LOG_INFO },
+    { ngx_string("cert_required"), 403, NGX_LOG_INFO },
+    { ngx_string("bad_identity"), 403, NGX_LOG_ERR },
+    { ngx_string("unknown_user"), 403, NGX_LOG_ERR },
+    { ngx_string("bad_record"), 403, NGX_LOG_ERR },
+    { ngx_string("account_locked"), 403, NGX_LOG_ERR },
+    { ngx_string("user_disabled"), 403, NGX_LOG_ERR },
+    { ngx_string("cert_mismatch"), 403, NGX_LOG_ERR },
+    { ngx_string("ip_not_allowed"), 403, NGX_LOG_ERR },
+    { ngx_string("country_not_allowed"), 403, NGX_LOG_ERR },
+    { ngx_string("password_required"), 401, NGX_LOG_INFO },
+    { ngx_string("bad_password"), 401, NGX_LOG_ERR },
+    { ngx_string("too_many_logins"), 429, NGX_LOG_ERR },
+    { ngx_string("org_unknown"), 403, NGX_LOG_ERR },
+    { ngx_string("org_suspended"), 403, NGX_LOG_ERR },
+    { ngx_string("contract_not_active"), 403, NGX_LOG_ERR },
+    { ngx_string("env_mismatch"), 403, NGX_LOG_ERR },
+    { ngx_string("scope_denied"), 403, NGX_LOG_ERR },
+    { ngx_string("purpose_required"), 403, NGX_LOG_ERR },
+    { ngx_string("purpose_not_allowed"), 403, NGX_LOG_ERR },
+    { ngx_string("rate_limited"), 429, NGX_LOG_INFO },
+    { ngx_string("daily_quota_exceeded"), 429, NGX_LOG_INFO },
+    { ngx_string("store_unavailable"), 503, NGX_LOG_ERR }
 };
 
 
-static ngx_str_t  ngx_http_ir_active = ngx_string("active");
-static ngx_str_t  ngx_http_ir_locked = ngx_string("locked");
+static ngx_str_t  ngx_http_ir_active = ngx_string(NGX_HTTP_IR_STATUS_ACTIVE);
+static ngx_str_t  ngx_http_ir_locked = ngx_string(NGX_HTTP_IR_STATUS_LOCKED);
 
+
+/* all the steps, for a caller that knows the login's outcome already */
 
 ngx_uint_t
 ngx_http_ir_decide(ngx_http_ir_policy_t *policy, ngx_http_ir_facts_t *facts,
     ngx_http_ir_record_t *rec, ngx_http_ir_verdict_t *v)
 {
-    ngx_str_t           *scope;
-    ngx_uint_t           i;
+    if (ngx_http_ir_decide_account(policy, facts, rec, v) != NGX_HTTP_IR_ALLOW
+        || ngx_http_ir_decide_login(policy, facts, rec, v)
+           != NGX_HTTP_IR_ALLOW)
+    {
+        return v->reason;
+    }
+
+    return ngx_http_ir_decide_contract(policy, facts, rec, v);
+}
+
+
+/* steps 2 to 5: the user, the certificate, the address and the country */
+
+ngx_uint_t
+ngx_http_ir_decide_account(ngx_http_ir_policy_t *policy,
+    ngx_http_ir_facts_t *facts, ngx_http_ir_record_t *rec,
+    ngx_http_ir_verdict_t *v)
+{
     ngx_http_ir_user_t  *user;
-    ngx_http_ir_org_t   *org;
 
     user = &rec->user;
-    org = &rec->org;
 
     /* 2: the user record and its status */
 
@@ -68,13 +111,15 @@ ngx_http_ir_decide(ngx_http_ir_policy_t *policy, ngx_http_ir_facts_t *facts,
                                 "no user record", NULL);
     }
 
+    if (user->bad.data) {
+        return ngx_http_ir_deny(v, NGX_HTTP_IR_BAD_RECORD,
+                                "user record is unusable", &user->bad);
+    }
+
     if (user->status.data
-        && (user->status.len != ngx_http_ir_active.len
-            || ngx_strncmp(user->status.data, "active", 6) != 0))
+        && !ngx_http_ir_is(&user->status, &ngx_http_ir_active))
     {
-        if (user->status.len == ngx_http_ir_locked.len
-            && ngx_strncmp(user->status.data, "locked", 6) == 0)
-        {
+        if (ngx_http_ir_is(&user->status, &ngx_http_ir_locked)) {
             return ngx_http_ir_deny(v, NGX_HTTP_IR_ACCOUNT_LOCKED,
                                     "account is locked", NULL);
         }
@@ -88,15 +133,40 @@ ngx_http_ir_decide(ngx_http_ir_policy_t *policy, ngx_http_ir_facts_t *facts,
     if (policy->cert_pin
         && ngx_http_ir_pin_match(&user->pins, facts->cert_digest) != NGX_OK)
     {
+        if (user->cert.data == NULL) {
+            return ngx_http_ir_deny(v, NGX_HTTP_IR_CERT_MISMATCH,
+                                    "user has no \"cert\" field", NULL);
+        }
+
+        if (user->pin_invalid.data) {
+            ngx_http_ir_deny(v, NGX_HTTP_IR_CERT_MISMATCH,
+                             "certificate is not among the user's pins, "
+                             "and a word of \"cert\" is ignored",
+                             &user->pin_invalid);
+            v->hint = ngx_http_ir_pin_hint(&user->pin_invalid);
+            return v->reason;
+        }
+
         return ngx_http_ir_deny(v, NGX_HTTP_IR_CERT_MISMATCH,
-                                user->cert.data
-                                ? "certificate is not among the user's pins"
-                                : "user has no \"cert\" field", NULL);
+                                "certificate is not among the user's pins",
+                                NULL);
     }
 
     /* 4: the source address is on the user's allowlist */
 
     if (ngx_http_ir_addr_match(facts->sockaddr, &user->ips) != NGX_OK) {
+
+        if (user->ips_invalid.data) {
+            return ngx_http_ir_deny(v, NGX_HTTP_IR_IP_NOT_ALLOWED,
+                                    user->ips.nelts
+                                    ? "address is not on the user's "
+                                      "allowlist, whose invalid entries "
+                                      "are ignored"
+                                    : "user's allowlist has only invalid "
+                                      "entries, ignored",
+                                    &user->ips_invalid);
+        }
+
         return ngx_http_ir_deny(v, NGX_HTTP_IR_IP_NOT_ALLOWED,
                                 user->ips.nelts
                                 ? "address is not on the user's allowlist"
@@ -114,61 +184,141 @@ ngx_http_ir_decide(ngx_http_ir_policy_t *policy, ngx_http_ir_facts_t *facts,
                                 &facts->country);
     }
 
-    if (policy->geoip && org->found && org->countries.data
-        && ngx_http_ir_list_has(&org->countries, &facts->country) != NGX_OK)
+    if (policy->geoip && rec->org.found && rec->org.countries.data
+        && ngx_http_ir_list_has(&rec->org.countries, &facts->country)
+           != NGX_OK)
     {
         return ngx_http_ir_deny(v, NGX_HTTP_IR_COUNTRY_NOT_ALLOWED,
                                 "country is not in the organisation's "
                                 "\"countries\"", &facts->country);
     }
 
-    /* 6: the password, checked by the caller off the decision */
+    return ngx_http_ir_deny(v, NGX_HTTP_IR_ALLOW, NULL, NULL);
+}
 
-    if (policy->password) {
-        switch (facts->password) {
 
-        case NGX_HTTP_IR_PASSWORD_UNCHECKED:
-            return NGX_HTTP_IR_CHECK_PASSWORD;
+/* step 6: what the caller found when it checked the password */
 
-        case NGX_HTTP_IR_PASSWORD_MISSING:
-            return ngx_http_ir_deny(v, NGX_HTTP_IR_PASSWORD_REQUIRED,
-                                    "no Basic credentials", NULL);
-
-        case NGX_HTTP_IR_PASSWORD_WRONG:
-            return ngx_http_ir_deny(v, NGX_HTTP_IR_BAD_PASSWORD,
-                                    "password does not match", NULL);
-
-        default: /* NGX_HTTP_IR_PASSWORD_GOOD */
-            break;
-        }
+ngx_uint_t
+ngx_http_ir_decide_login(ngx_http_ir_policy_t *policy,
+    ngx_http_ir_facts_t *facts, ngx_http_ir_record_t *rec,
+    ngx_http_ir_verdict_t *v)
+{
+    if (!policy->password) {
+        return ngx_http_ir_deny(v, NGX_HTTP_IR_ALLOW, NULL, NULL);
     }
+
+    switch (facts->login) {
+
+    case NGX_HTTP_IR_LOGIN_GOOD:
+        return ngx_http_ir_deny(v, NGX_HTTP_IR_ALLOW, NULL, NULL);
+
+    case NGX_HTTP_IR_LOGIN_MISSING:
+        return ngx_http_ir_deny(v, NGX_HTTP_IR_PASSWORD_REQUIRED,
+                                "no Basic credentials", NULL);
+
+    case NGX_HTTP_IR_LOGIN_WRONG:
+        return ngx_http_ir_deny(v, NGX_HTTP_IR_BAD_PASSWORD,
+                                "password does not match", NULL);
+
+    case NGX_HTTP_IR_LOGIN_NO_HASH:
+        if (rec->user.hash == NGX_HTTP_IR_HASH_UNKNOWN) {
+            return ngx_http_ir_deny(v, NGX_HTTP_IR_BAD_RECORD,
+                                    "user's \"password\" is no hash the "
+                                    "module knows ({PLAIN}, {SHA}, {SSHA}, "
+                                    "$apr1$, or one of crypt(): bcrypt, "
+                                    "yescrypt, sha512-crypt, ...)", NULL);
+        }
+
+        return ngx_http_ir_deny(v, NGX_HTTP_IR_BAD_PASSWORD,
+                                "user has no \"password\" field, but "
+                                "\"ir_access_password\" is on", NULL);
+
+    case NGX_HTTP_IR_LOGIN_LOCKED:
+        return ngx_http_ir_deny(v, NGX_HTTP_IR_ACCOUNT_LOCKED,
+                                "account is locked", NULL);
+
+    case NGX_HTTP_IR_LOGIN_BUSY:
+        return ngx_http_ir_deny(v, NGX_HTTP_IR_TOO_MANY_LOGINS,
+                                "as many password attempts are in flight as "
+                                "may still fail before the lock", NULL);
+
+    case NGX_HTTP_IR_LOGIN_FAILED:
+        return ngx_http_ir_deny(v, NGX_HTTP_IR_STORE_UNAVAILABLE,
+                                "Redis could not count the login attempt",
+                                NULL);
+
+    default: /* NGX_HTTP_IR_LOGIN_UNCHECKED: never allowed */
+        return ngx_http_ir_deny(v, NGX_HTTP_IR_BAD_PASSWORD,
+                                "password was not checked", NULL);
+    }
+}
+
+
+/*
+ * Steps 7 to 10: the organisation, its contract, environment, scopes,
+ * and the purpose the client states
+ */
+
+ngx_uint_t
+ngx_http_ir_decide_contract(ngx_http_ir_policy_t *policy,
+    ngx_http_ir_facts_t *facts, ngx_http_ir_record_t *rec,
+    ngx_http_ir_verdict_t *v)
+{
+    ngx_str_t          *scope;
+    ngx_uint_t          i;
+    ngx_http_ir_org_t  *org;
+
+    org = &rec->org;
 
     /* 7: the organisation and its contract */
 
     if (!org->found) {
         return ngx_http_ir_deny(v, NGX_HTTP_IR_ORG_UNKNOWN,
-                                user->org.data ? "no record of organisation"
-                                               : "user has no \"org\" field",
-                                &user->org);
+                                rec->user.org.data
+                                ? "no record of organisation"
+                                : "user has no \"org\" field",
+                                &rec->user.org);
+    }
+
+    if (org->bad.data) {
+        return ngx_http_ir_deny(v, NGX_HTTP_IR_BAD_RECORD,
+                                "organisation record is unusable", &org->bad);
     }
 
     if (org->status.data
-        && (org->status.len != ngx_http_ir_active.len
-            || ngx_strncmp(org->status.data, "active", 6) != 0))
+        && !ngx_http_ir_is(&org->status, &ngx_http_ir_active))
     {
         return ngx_http_ir_deny(v, NGX_HTTP_IR_ORG_SUSPENDED,
                                 "organisation status is", &org->status);
     }
 
-    if (ngx_http_ir_contract_dates(org, facts->today, v) != NGX_OK) {
-        return v->reason;
+    if (org->from == NGX_HTTP_IR_DATE_INVALID) {
+        return ngx_http_ir_deny(v, NGX_HTTP_IR_CONTRACT_NOT_ACTIVE,
+                                "organisation's \"valid_from\" is not a "
+                                "YYYY-MM-DD date", &org->valid_from);
+    }
+
+    if (org->to == NGX_HTTP_IR_DATE_INVALID) {
+        return ngx_http_ir_deny(v, NGX_HTTP_IR_CONTRACT_NOT_ACTIVE,
+                                "organisation's \"valid_to\" is not a "
+                                "YYYY-MM-DD date", &org->valid_to);
+    }
+
+    if (org->from && facts->today < org->from) {
+        return ngx_http_ir_deny(v, NGX_HTTP_IR_CONTRACT_NOT_ACTIVE,
+                                "contract starts on", &org->valid_from);
+    }
+
+    if (org->to && facts->today > org->to) {
+        return ngx_http_ir_deny(v, NGX_HTTP_IR_CONTRACT_NOT_ACTIVE,
+                                "contract ended on", &org->valid_to);
     }
 
     /* 8: the environment */
 
     if (policy->env.len
-        && (org->env.data == NULL
-            || ngx_http_ir_list_has(&org->env, &policy->env) != NGX_OK))
+        && ngx_http_ir_list_has(&org->env, &policy->env) != NGX_OK)
     {
         return ngx_http_ir_deny(v, NGX_HTTP_IR_ENV_MISMATCH,
                                 org->env.data
@@ -190,13 +340,146 @@ ngx_http_ir_decide(ngx_http_ir_policy_t *policy, ngx_http_ir_facts_t *facts,
         }
     }
 
-    v->reason = NGX_HTTP_IR_ALLOW;
-    v->detail = NULL;
-    ngx_str_null(&v->subject);
+    /* 10: the purpose, one of the contract's */
+
+    if (policy->purpose) {
+
+        if (facts->purpose.len == 0) {
+            return ngx_http_ir_deny(v, NGX_HTTP_IR_PURPOSE_REQUIRED,
+                                    "no purpose stated", NULL);
+        }
+
+        if (ngx_http_ir_list_find(&org->purposes, &facts->purpose)
+            != NGX_OK)
+        {
+            return ngx_http_ir_deny(v, NGX_HTTP_IR_PURPOSE_NOT_ALLOWED,
+                                    org->purposes.nelts
+                                    ? "purpose is not among the "
+                                      "organisation's \"purposes\""
+                                    : "organisation has no \"purposes\"",
+                                    &facts->purpose);
+        }
+    }
+
+    return ngx_http_ir_deny(v, NGX_HTTP_IR_ALLOW, NULL, NULL);
+}
+
+
+/*
+ * Step 11, once every other step allowed: the quotas.  Each limit is the
+ * record's own, else the place's default (NGX_HTTP_IR_QUOTA_UNSET: none),
+ * limit[who][period].
+ */
+
+void
+ngx_http_ir_quota_limits(ngx_http_ir_record_t *rec, ngx_uint_t defaults[2][2],
+    ngx_uint_t limit[2][2])
+{
+    ngx_uint_t  who, period;
+
+    limit[NGX_HTTP_IR_QUOTA_USER][NGX_HTTP_IR_QUOTA_MINUTE] =
+                                                     rec->user.rate_limit;
+    limit[NGX_HTTP_IR_QUOTA_USER][NGX_HTTP_IR_QUOTA_DAY] =
+                                                     rec->user.daily_limit;
+    limit[NGX_HTTP_IR_QUOTA_ORG][NGX_HTTP_IR_QUOTA_MINUTE] =
+                                                     rec->org.rate_limit;
+    limit[NGX_HTTP_IR_QUOTA_ORG][NGX_HTTP_IR_QUOTA_DAY] =
+                                                     rec->org.daily_limit;
+
+    for (who = 0; who < 2; who++) {
+        for (period = 0; period < 2; period++) {
+            if (limit[who][period] == NGX_HTTP_IR_QUOTA_UNSET) {
+                limit[who][period] = defaults[who][period];
+            }
+        }
+    }
+}
+
+
+/*
+ * The requests counted so far, count[who][period], against the limits:
+ * the first quota spent refuses, the day's before the minute's (a spent
+ * day makes the minute's moot).  NGX_HTTP_IR_ALLOW, or the reason, with
+ * whose quota it is and of which period.
+ */
+
+ngx_uint_t
+ngx_http_ir_quota_spent(ngx_uint_t limit[2][2], ngx_uint_t count[2][2],
+    ngx_uint_t *who, ngx_uint_t *period)
+{
+    ngx_uint_t  i, w, p;
+
+    static ngx_uint_t  order[4][2] = {
+        { NGX_HTTP_IR_QUOTA_USER, NGX_HTTP_IR_QUOTA_DAY },
+        { NGX_HTTP_IR_QUOTA_ORG, NGX_HTTP_IR_QUOTA_DAY },
+        { NGX_HTTP_IR_QUOTA_USER, NGX_HTTP_IR_QUOTA_MINUTE },
+        { NGX_HTTP_IR_QUOTA_ORG, NGX_HTTP_IR_QUOTA_MINUTE }
+    };
+
+    for (i = 0; i < 4; i++) {
+        w = order[i][0];
+        p = order[i][1];
+
+        if (limit[w][p] == NGX_HTTP_IR_QUOTA_UNSET
+            || count[w][p] < limit[w][p])
+        {
+            continue;
+        }
+
+        *who = w;
+        *period = p;
+
+        return (p == NGX_HTTP_IR_QUOTA_DAY) ? NGX_HTTP_IR_DAILY_QUOTA_EXCEEDED
+                                            : NGX_HTTP_IR_RATE_LIMITED;
+    }
 
     return NGX_HTTP_IR_ALLOW;
 }
 
+
+/* a quota spent, as the client and the log are told: "name" is whose */
+
+ngx_uint_t
+ngx_http_ir_deny_quota(ngx_http_ir_verdict_t *v, ngx_uint_t who,
+    ngx_uint_t period, ngx_str_t *name)
+{
+    static const char  *details[2][2] = {
+        { "user's rate quota is spent for this minute",
+          "user's daily quota is spent for today" },
+        { "organisation's rate quota is spent for this minute",
+          "organisation's daily quota is spent for today" }
+    };
+
+    return ngx_http_ir_deny(v, (period == NGX_HTTP_IR_QUOTA_DAY)
+                               ? NGX_HTTP_IR_DAILY_QUOTA_EXCEEDED
+                               : NGX_HTTP_IR_RATE_LIMITED,
+                            details[who][period], name);
+}
+
+
+ngx_uint_t
+ngx_http_ir_deny(ngx_http_ir_verdict_t *v, ngx_uint_t reason,
+    const char *detail, ngx_str_t *subject)
+{
+    v->reason = reason;
+    v->detail = detail;
+    v->hint = NULL;
+    v->retry_after = 0;
+    ngx_str_null(&v->message);
+    ngx_str_null(&v->until);
+
+    if (subject && subject->data) {
+        v->subject = *subject;
+
+    } else {
+        ngx_str_null(&v->subject);
+    }
+
+    return reason;
+}
+
+
+/* anything out of range fails closed, as store_unavailable */
 
 ngx_str_t *
 ngx_http_ir_reason_name(ngx_uint_t reason)
@@ -205,181 +488,29 @@ ngx_http_ir_reason_name(ngx_uint_t reason)
         reason = NGX_HTTP_IR_STORE_UNAVAILABLE;
     }
 
-    return &ngx_http_ir_reasons[reason];
+    return &ngx_http_ir_reasons[reason].name;
 }
 
 
-/* a strict "YYYY-MM-DD": anything else is a typo, not an open end */
-
-ngx_int_t
-ngx_http_ir_parse_date(ngx_str_t *text, ngx_uint_t *date)
+ngx_uint_t
+ngx_http_ir_reason_status(ngx_uint_t reason)
 {
-    u_char      *p;
-    ngx_uint_t   i, year, month, day, days;
-
-    static ngx_uint_t  mdays[] = { 31, 29, 31, 30, 31, 30,
-                                   31, 31, 30, 31, 30, 31 };
-
-    p = text->data;
-
-    if (text->len != 10 || p[4] != '-' || p[7] != '-') {
-        return NGX_ERROR;
+    if (reason >= NGX_HTTP_IR_REASONS) {
+        reason = NGX_HTTP_IR_STORE_UNAVAILABLE;
     }
 
-    for (i = 0; i < 10; i++) {
-        if (i != 4 && i != 7 && (p[i] < '0' || p[i] > '9')) {
-            return NGX_ERROR;
-        }
-    }
-
-    year = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10
-           + (p[3] - '0');
-    month = (p[5] - '0') * 10 + (p[6] - '0');
-    day = (p[8] - '0') * 10 + (p[9] - '0');
-
-    if (year < 1900 || month < 1 || month > 12 || day < 1) {
-        return NGX_ERROR;
-    }
-
-    days = mdays[month - 1];
-
-    if (month == 2
-        && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)))
-    {
-        days = 28;
-    }
-
-    if (day > days) {
-        return NGX_ERROR;
-    }
-
-    *date = year * 10000 + month * 100 + day;
-
-    return NGX_OK;
+    return ngx_http_ir_reasons[reason].status;
 }
 
 
-/* lists in Redis fields are words separated by spaces or commas */
-
-ngx_int_t
-ngx_http_ir_list_has(ngx_str_t *list, ngx_str_t *word)
+ngx_uint_t
+ngx_http_ir_reason_level(ngx_uint_t reason)
 {
-    u_char  *p, *last, *start;
-
-    if (word->len == 0 || list->data == NULL) {
-        return NGX_DECLINED;
+    if (reason >= NGX_HTTP_IR_REASONS) {
+        reason = NGX_HTTP_IR_STORE_UNAVAILABLE;
     }
 
-    p = list->data;
-    last = p + list->len;
-
-    while (p < last) {
-
-        while (p < last && (*p == ' ' || *p == ',' || *p == '\t')) {
-            p++;
-        }
-
-        start = p;
-
-        while (p < last && *p != ' ' && *p != ',' && *p != '\t') {
-            p++;
-        }
-
-        if ((size_t) (p - start) == word->len
-            && ngx_strncasecmp(start, word->data, word->len) == 0)
-        {
-            return NGX_OK;
-        }
-    }
-
-    return NGX_DECLINED;
-}
-
-
-ngx_int_t
-ngx_http_ir_list_find(ngx_array_t *list, ngx_str_t *word)
-{
-    ngx_str_t   *s;
-    ngx_uint_t   i;
-
-    s = list->elts;
-
-    for (i = 0; i < list->nelts; i++) {
-        if (s[i].len == word->len
-            && ngx_strncasecmp(s[i].data, word->data, word->len) == 0)
-        {
-            return NGX_OK;
-        }
-    }
-
-    return NGX_DECLINED;
-}
-
-
-/*
- * Pins are SHA-256 fingerprints as admins paste them: any case, with or
- * without colons, several separated by spaces or commas for a rollover.
- * They are read into binary digests once, when the record is fetched;
- * anything that is not 64 hex digits is no pin.
- */
-
-ngx_int_t
-ngx_http_ir_parse_pins(ngx_str_t *field, ngx_array_t *pins)
-{
-    u_char      *p, *last, *digest, c;
-    ngx_uint_t   n, valid;
-    u_char       hex[NGX_HTTP_IR_DIGEST_LEN * 2];
-
-    if (field->data == NULL) {
-        return NGX_OK;
-    }
-
-    p = field->data;
-    last = p + field->len;
-
-    while (p < last) {
-
-        while (p < last && (*p == ' ' || *p == ',' || *p == '\t')) {
-            p++;
-        }
-
-        n = 0;
-        valid = 1;
-
-        for ( /* void */ ; p < last && *p != ' ' && *p != ',' && *p != '\t';
-             p++)
-        {
-            if (*p == ':') {
-                continue;
-            }
-
-            c = ngx_tolower(*p);
-
-            if (n >= sizeof(hex)
-                || !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            {
-                valid = 0;
-                continue;
-            }
-
-            hex[n++] = c;
-        }
-
-        if (!valid || n != sizeof(hex)) {
-            continue;
-        }
-
-        digest = ngx_array_push(pins);
-        if (digest == NULL) {
-            return NGX_ERROR;
-        }
-
-        for (n = 0; n < NGX_HTTP_IR_DIGEST_LEN; n++) {
-            digest[n] = (u_char) ngx_hextoi(&hex[n * 2], 2);
-        }
-    }
-
-    return NGX_OK;
+    return ngx_http_ir_reasons[reason].level;
 }
 
 
@@ -401,46 +532,6 @@ ngx_http_ir_pin_match(ngx_array_t *pins, u_char *digest)
     }
 
     return NGX_DECLINED;
-}
-
-
-static ngx_int_t
-ngx_http_ir_contract_dates(ngx_http_ir_org_t *org, ngx_uint_t today,
-    ngx_http_ir_verdict_t *v)
-{
-    ngx_uint_t  from, to;
-
-    if (org->valid_from.data) {
-        if (ngx_http_ir_parse_date(&org->valid_from, &from) != NGX_OK) {
-            ngx_http_ir_deny(v, NGX_HTTP_IR_CONTRACT_NOT_ACTIVE,
-                             "organisation's \"valid_from\" is not a "
-                             "YYYY-MM-DD date", &org->valid_from);
-            return NGX_DECLINED;
-        }
-
-        if (today < from) {
-            ngx_http_ir_deny(v, NGX_HTTP_IR_CONTRACT_NOT_ACTIVE,
-                             "contract starts on", &org->valid_from);
-            return NGX_DECLINED;
-        }
-    }
-
-    if (org->valid_to.data) {
-        if (ngx_http_ir_parse_date(&org->valid_to, &to) != NGX_OK) {
-            ngx_http_ir_deny(v, NGX_HTTP_IR_CONTRACT_NOT_ACTIVE,
-                             "organisation's \"valid_to\" is not a "
-                             "YYYY-MM-DD date", &org->valid_to);
-            return NGX_DECLINED;
-        }
-
-        if (today > to) {
-            ngx_http_ir_deny(v, NGX_HTTP_IR_CONTRACT_NOT_ACTIVE,
-                             "contract ended on", &org->valid_to);
-            return NGX_DECLINED;
-        }
-    }
-
-    return NGX_OK;
 }
 
 
@@ -511,19 +602,11 @@ ngx_http_ir_grant(ngx_http_ir_record_t *rec, ngx_str_t *grant,
 }
 
 
-static ngx_uint_t
-ngx_http_ir_deny(ngx_http_ir_verdict_t *v, ngx_uint_t reason,
-    const char *detail, ngx_str_t *subject)
+/* a status is exactly the word, not a word that starts with it */
+
+static ngx_int_t
+ngx_http_ir_is(ngx_str_t *value, ngx_str_t *word)
 {
-    v->reason = reason;
-    v->detail = detail;
-
-    if (subject) {
-        v->subject = *subject;
-
-    } else {
-        ngx_str_null(&v->subject);
-    }
-
-    return reason;
+    return value->len == word->len
+           && ngx_strncmp(value->data, word->data, word->len) == 0;
 }

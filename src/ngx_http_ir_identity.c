@@ -3,21 +3,22 @@
  * ir-access: who the client is, from its verified certificate.
  *
  * The identity comes from the certificate that OpenSSL verified and
- * nothing else: no header a client sent is ever read for it.
+ * nothing else: no header a client sent is ever read for it.  And the
+ * certificate must have been verified with the trust of the server the
+ * request is for: a client that sends no SNI is verified by the default
+ * server's configuration, whose CA may be another's.
  */
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_event.h>
+#include <ngx_http.h>
 
 #include "ngx_http_ir_decision.h"
 #include "ngx_http_ir_identity.h"
 
 
 static void ngx_http_ir_identity_examine(ngx_connection_t *c,
-    ngx_http_ir_peer_t *peer);
-static ngx_uint_t ngx_http_ir_identity_cn(ngx_connection_t *c, X509 *cert,
     ngx_http_ir_peer_t *peer);
 static void ngx_http_ir_identity_free(void *parent, void *ptr,
     CRYPTO_EX_DATA *ad, int idx, long argl, void *argp);
@@ -46,13 +47,29 @@ ngx_http_ir_identity_init(ngx_log_t *log)
 
 
 ngx_http_ir_peer_t *
-ngx_http_ir_identity_peer(ngx_connection_t *c)
+ngx_http_ir_identity_peer(ngx_http_request_t *r)
 {
-    ngx_http_ir_peer_t  *peer;
+    ngx_connection_t         *c;
+    ngx_http_ir_peer_t       *peer;
+    ngx_http_ssl_srv_conf_t  *sscf;
 
     static ngx_http_ir_peer_t  no_tls;
 
+    c = r->connection;
+
     if (c->ssl == NULL) {
+        no_tls.reason = NGX_HTTP_IR_CERT_REQUIRED;
+        return &no_tls;
+    }
+
+    sscf = ngx_http_get_module_srv_conf(r, ngx_http_ssl_module);
+
+    if (SSL_get_SSL_CTX(c->ssl->connection) != sscf->ssl.ctx) {
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "ir_access: the client certificate was verified by "
+                      "another server's configuration (a client that sent "
+                      "no SNI, or another name in it), not by this "
+                      "server's \"ssl_client_certificate\"");
         no_tls.reason = NGX_HTTP_IR_CERT_REQUIRED;
         return &no_tls;
     }
@@ -79,35 +96,11 @@ ngx_http_ir_identity_peer(ngx_connection_t *c)
 
     ngx_http_ir_identity_examine(c, peer);
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "ir_access: the connection's client certificate: "
+                   "CN \"%V\", reason %ui", &peer->cn, peer->reason);
+
     return peer;
-}
-
-
-ngx_int_t
-ngx_http_ir_identity_valid(ngx_str_t *name)
-{
-    u_char  *p, *last;
-
-    if (name->len == 0 || name->len > NGX_HTTP_IR_IDENTITY_MAX) {
-        return NGX_DECLINED;
-    }
-
-    last = name->data + name->len;
-
-    for (p = name->data; p < last; p++) {
-
-        if ((*p >= 'a' && *p <= 'z')
-            || (*p >= 'A' && *p <= 'Z')
-            || (*p >= '0' && *p <= '9')
-            || *p == '.' || *p == '_' || *p == '@' || *p == '-')
-        {
-            continue;
-        }
-
-        return NGX_DECLINED;
-    }
-
-    return NGX_OK;
 }
 
 
@@ -116,6 +109,7 @@ ngx_http_ir_identity_examine(ngx_connection_t *c, ngx_http_ir_peer_t *peer)
 {
     X509          *cert;
     long           rc;
+    struct tm      tm;
     unsigned int   len;
     u_char         md[EVP_MAX_MD_SIZE];
 
@@ -154,24 +148,42 @@ ngx_http_ir_identity_examine(ngx_connection_t *c, ngx_http_ir_peer_t *peer)
     ngx_hex_dump(peer->cert_sha256, md, len);
     ngx_memcpy(peer->cert_digest, md, len);
 
-    peer->reason = ngx_http_ir_identity_cn(c, cert, peer);
+    /* when it expires, for the administrators' report */
+
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1) {
+        peer->not_after.data = peer->not_after_data;
+        peer->not_after.len = ngx_http_ir_time(peer->not_after_data,
+                                               timegm(&tm), 0)
+                              - peer->not_after_data;
+    }
+
+    peer->reason = ngx_http_ir_identity_name(X509_get_subject_name(cert),
+                                             &peer->cn, peer->cn_data,
+                                             c->log);
 
     X509_free(cert);
 }
 
 
-static ngx_uint_t
-ngx_http_ir_identity_cn(ngx_connection_t *c, X509 *cert,
-    ngx_http_ir_peer_t *peer)
+/*
+ * The identity a certificate's subject names: its one CN, read as UTF-8,
+ * that is a valid name.  0 with the name copied into buf (room for
+ * NGX_HTTP_IR_NAME_MAX bytes), or NGX_HTTP_IR_BAD_IDENTITY, logged at
+ * info as the client's doing.  It needs nothing of a connection, so that
+ * it can be fuzzed with names made by OpenSSL alone.
+ */
+
+ngx_uint_t
+ngx_http_ir_identity_name(X509_NAME *name, ngx_str_t *cn, u_char *buf,
+    ngx_log_t *log)
 {
     int               i, len;
     u_char           *utf8;
-    ngx_str_t         cn;
-    X509_NAME        *name;
-    ASN1_STRING      *value;
+    ngx_str_t         value;
+    ASN1_STRING      *data;
     X509_NAME_ENTRY  *entry;
+    u_char            text[NGX_HTTP_IR_NAME_MAX * 2];
 
-    name = X509_get_subject_name(cert);
     if (name == NULL) {
         return NGX_HTTP_IR_BAD_IDENTITY;
     }
@@ -179,7 +191,7 @@ ngx_http_ir_identity_cn(ngx_connection_t *c, X509 *cert,
     i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
 
     if (i < 0) {
-        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+        ngx_log_error(NGX_LOG_INFO, log, 0,
                       "ir_access: client certificate has no subject CN");
         return NGX_HTTP_IR_BAD_IDENTITY;
     }
@@ -187,34 +199,36 @@ ngx_http_ir_identity_cn(ngx_connection_t *c, X509 *cert,
     /* two CNs would leave the choice to whoever ordered them */
 
     if (X509_NAME_get_index_by_NID(name, NID_commonName, i) >= 0) {
-        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+        ngx_log_error(NGX_LOG_INFO, log, 0,
                       "ir_access: client certificate has several subject CNs");
         return NGX_HTTP_IR_BAD_IDENTITY;
     }
 
     entry = X509_NAME_get_entry(name, i);
-    value = X509_NAME_ENTRY_get_data(entry);
+    data = X509_NAME_ENTRY_get_data(entry);
 
-    len = ASN1_STRING_to_UTF8(&utf8, value);
+    len = ASN1_STRING_to_UTF8(&utf8, data);
     if (len < 0) {
-        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+        ngx_log_error(NGX_LOG_INFO, log, 0,
                       "ir_access: client certificate CN is not a string");
         return NGX_HTTP_IR_BAD_IDENTITY;
     }
 
-    cn.data = utf8;
-    cn.len = len;
+    value.data = utf8;
+    value.len = len;
 
-    if (ngx_http_ir_identity_valid(&cn) != NGX_OK) {
-        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+    if (ngx_http_ir_name_valid(&value) != NGX_OK) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
                       "ir_access: client certificate CN \"%*s\" is not a "
-                      "valid user name", ngx_min(cn.len, 128), cn.data);
+                      "valid user name",
+                      ngx_http_ir_escape(text, text + sizeof(text), &value)
+                      - text, text);
         OPENSSL_free(utf8);
         return NGX_HTTP_IR_BAD_IDENTITY;
     }
 
-    peer->cn.data = ngx_cpymem(peer->cn_data, cn.data, cn.len) - cn.len;
-    peer->cn.len = cn.len;
+    cn->data = buf;
+    cn->len = ngx_cpymem(buf, value.data, value.len) - buf;
 
     OPENSSL_free(utf8);
 

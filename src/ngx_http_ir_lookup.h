@@ -11,10 +11,11 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_http_ir_access.h"
-#include "ngx_http_ir_decision.h"
+#include "ngx_http_ir_cache.h"
 #include "ngx_http_ir_redis.h"
 
+
+typedef struct ngx_http_ir_waiter_s  ngx_http_ir_waiter_t;
 
 /* called with the packed record, or with NULL when the lookup failed */
 typedef void (*ngx_http_ir_waiter_pt)(ngx_http_ir_waiter_t *w,
@@ -28,10 +29,19 @@ struct ngx_http_ir_waiter_s {
 };
 
 
-ngx_int_t ngx_http_ir_lookup_init(ngx_log_t *log);
-ngx_int_t ngx_http_ir_lookup_wait(ngx_http_ir_main_conf_t *mcf,
-    ngx_str_t *name, ngx_uint_t start, ngx_uint_t gen,
-    ngx_http_ir_waiter_t *w, ngx_log_t *log);
+/* where a worker's lookups go and what they fill */
+
+typedef struct {
+    ngx_http_ir_redis_t           *redis;
+    ngx_str_t                     *prefix;
+    ngx_http_ir_cache_t           *cache;         /* NULL: none */
+} ngx_http_ir_source_t;
+
+
+void ngx_http_ir_lookup_init(void);
+ngx_int_t ngx_http_ir_lookup_wait(ngx_http_ir_source_t *src, ngx_str_t *name,
+    ngx_uint_t start, ngx_uint_t gen, ngx_http_ir_waiter_t *w,
+    ngx_log_t *log);
 void ngx_http_ir_lookup_leave(ngx_http_ir_waiter_t *w);
 
 

@@ -6,7 +6,9 @@
  * "{SHA}", "{SSHA}" and "$apr1$", cheap enough to check in the event
  * loop through ngx_crypt(), and whatever the system's crypt() knows
  * (bcrypt, yescrypt, sha512-crypt, ...), which is slow by design and so
- * runs in a thread pool, where the worker does not wait for it.
+ * runs in a thread pool, where the worker does not wait for it.  A
+ * worker that exits (a reload) stays until its thread pool has answered
+ * every request it holds.
  *
  * A client sends its Basic credentials with every request, and a bcrypt
  * check for each would cap a user at a few dozen requests a second: so a
@@ -14,7 +16,7 @@
  * an HMAC of the user, the stored hash and the password under a key of
  * its own, made at random, from which the password cannot be recovered;
  * a changed hash in Redis no longer matches what was remembered, and a
- * wrong password is never remembered, so that each one counts.
+ * wrong password is never remembered.
  */
 
 
@@ -32,45 +34,52 @@
 #include "ngx_http_ir_decision.h"
 #include "ngx_http_ir_metrics.h"
 #include "ngx_http_ir_password.h"
+#include "ngx_http_ir_record.h"
+#include "ngx_http_ir_schema.h"
 
 
-#define NGX_HTTP_IR_REMEMBERED      1024
-#define NGX_HTTP_IR_MAC_LEN         32
+/* slots of the table of passwords remembered, per worker */
+#define NGX_HTTP_IR_REMEMBERED         1024
+
+/*
+ * How long an exiting worker may wait for its thread pool, ms: far above
+ * any hash's time, it only keeps the worker from leaving too early.
+ */
+#define NGX_HTTP_IR_PASSWORD_GUARD     3600000
 
 
 typedef struct {
     u_char                         mac[NGX_HTTP_IR_MAC_LEN];
-    ngx_msec_t                     expires;
+    ngx_msec_t                     verified;
+    unsigned                       used:1;
 } ngx_http_ir_remembered_t;
 
 
 typedef struct {
     ngx_http_request_t            *request;
-    ngx_msec_t                     remember;
-    u_char                         mac[NGX_HTTP_IR_MAC_LEN];
-    ngx_http_ir_password_done_pt   done;
+    ngx_http_ir_password_pt        done;
+    void                          *data;
     u_char                        *password;     /* NUL-terminated */
     size_t                         password_len;
     u_char                        *hash;         /* NUL-terminated */
     ngx_uint_t                     result;
+    ngx_event_t                    guard;
     struct crypt_data              crypt;
 } ngx_http_ir_password_task_t;
 
 
-static ngx_int_t ngx_http_ir_password_mac(ngx_str_t *user, ngx_str_t *hash,
-    ngx_str_t *passwd, u_char *mac);
-static ngx_uint_t ngx_http_ir_password_recall(u_char *mac);
-static void ngx_http_ir_password_remember(u_char *mac, ngx_msec_t remember);
 static ngx_uint_t ngx_http_ir_password_fast(ngx_http_request_t *r,
     ngx_str_t *passwd, ngx_str_t *hash);
 static ngx_uint_t ngx_http_ir_password_same(u_char *computed,
     ngx_str_t *hash);
+static ngx_http_ir_remembered_t *ngx_http_ir_password_slot(u_char *mac);
 #if (NGX_THREADS)
 static ngx_int_t ngx_http_ir_password_post(ngx_http_request_t *r,
     ngx_str_t *passwd, ngx_str_t *hash, ngx_thread_pool_t *pool,
-    ngx_http_ir_password_done_pt done, u_char *mac, ngx_msec_t remember);
+    ngx_http_ir_password_pt done, void *data);
 static void ngx_http_ir_password_thread(void *data, ngx_log_t *log);
 static void ngx_http_ir_password_event(ngx_event_t *ev);
+static void ngx_http_ir_password_guard(ngx_event_t *ev);
 #endif
 
 
@@ -80,121 +89,62 @@ static ngx_uint_t                ngx_http_ir_mac_key_made;
 
 
 /*
- * NGX_OK with *result set, or NGX_AGAIN when the check went to a thread
- * and done() will be called with the result; NGX_ERROR without memory.
+ * The Basic credentials: NGX_HTTP_IR_LOGIN_MISSING without them,
+ * NGX_HTTP_IR_LOGIN_WRONG for a user part other than the identity or a
+ * password that no hash can match (one with a NUL byte in it, which
+ * crypt() would cut short), NGX_HTTP_IR_LOGIN_UNCHECKED with the password.
  */
 
-ngx_int_t
-ngx_http_ir_password_check(ngx_http_request_t *r, ngx_str_t *identity,
-    ngx_str_t *hash, ngx_thread_pool_t *pool, ngx_msec_t remember,
-    ngx_http_ir_password_done_pt done, ngx_uint_t *result)
+ngx_uint_t
+ngx_http_ir_password_credentials(ngx_http_request_t *r, ngx_str_t *identity,
+    ngx_str_t *passwd)
 {
-    ngx_str_t  *user, *passwd;
-    u_char      mac[NGX_HTTP_IR_MAC_LEN];
+    ngx_str_t  *user;
+    u_char      text[NGX_HTTP_IR_NAME_MAX * 2];
 
     if (ngx_http_auth_basic_user(r) != NGX_OK) {
-        *result = NGX_HTTP_IR_PASSWORD_MISSING;
-        return NGX_OK;
+        return NGX_HTTP_IR_LOGIN_MISSING;
     }
 
     user = &r->headers_in.user;
-    passwd = &r->headers_in.passwd;
+    *passwd = r->headers_in.passwd;
 
     if (user->len != identity->len
         || ngx_strncmp(user->data, identity->data, identity->len) != 0)
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "ir_access: Basic user \"%V\" is not the certificate's "
-                      "identity \"%V\"", user, identity);
-        *result = NGX_HTTP_IR_PASSWORD_WRONG;
-        return NGX_OK;
+                      "ir_access: Basic user \"%*s\" is not the "
+                      "certificate's identity \"%V\"",
+                      ngx_http_ir_escape(text, text + sizeof(text), user)
+                      - text, text, identity);
+        return NGX_HTTP_IR_LOGIN_WRONG;
     }
 
-    if (hash->len == 0 || passwd->len == 0) {
-        *result = NGX_HTTP_IR_PASSWORD_WRONG;
-        return NGX_OK;
-    }
-
-    if (hash->data[0] == '{'
-        || (hash->len > 6 && ngx_strncmp(hash->data, "$apr1$", 6) == 0))
+    if (passwd->len == 0
+        || ngx_strlchr(passwd->data, passwd->data + passwd->len, '\0'))
     {
-        *result = ngx_http_ir_password_fast(r, passwd, hash);
-        return NGX_OK;
+        return NGX_HTTP_IR_LOGIN_WRONG;
     }
 
-#if (NGX_THREADS)
-
-    if (pool) {
-        if (remember
-            && ngx_http_ir_password_mac(user, hash, passwd, mac) == NGX_OK)
-        {
-            if (ngx_http_ir_password_recall(mac)) {
-                ngx_http_ir_metric_inc(passwords_remembered);
-                *result = NGX_HTTP_IR_PASSWORD_GOOD;
-                return NGX_OK;
-            }
-
-        } else {
-            remember = 0;
-        }
-
-        return ngx_http_ir_password_post(r, passwd, hash, pool, done, mac,
-                                         remember);
-    }
-
-#endif
-
-    /* no thread pool: the system's crypt() in the event loop after all */
-
-    *result = ngx_http_ir_password_fast(r, passwd, hash);
-
-    return NGX_OK;
+    return NGX_HTTP_IR_LOGIN_UNCHECKED;
 }
 
 
-static ngx_uint_t
-ngx_http_ir_password_fast(ngx_http_request_t *r, ngx_str_t *passwd,
-    ngx_str_t *hash)
+/*
+ * NGX_OK where this worker verified the same password against the same
+ * hash within "remember" (the place's own, whatever place verified it);
+ * NGX_DECLINED with the MAC to remember it by once it is verified;
+ * NGX_ERROR when no MAC can be made (then nothing is kept).
+ */
+
+ngx_int_t
+ngx_http_ir_password_recall(ngx_str_t *user, ngx_str_t *hash,
+    ngx_str_t *passwd, ngx_msec_t remember, u_char *mac)
 {
-    u_char      *password, *salt, *computed;
-    ngx_int_t    rc;
-    ngx_uint_t   result;
-
-    password = ngx_pnalloc(r->pool, passwd->len + 1);
-    salt = ngx_pnalloc(r->pool, hash->len + 1);
-    if (password == NULL || salt == NULL) {
-        return NGX_HTTP_IR_PASSWORD_WRONG;
-    }
-
-    ngx_cpystrn(password, passwd->data, passwd->len + 1);
-    ngx_cpystrn(salt, hash->data, hash->len + 1);
-
-    rc = ngx_crypt(r->pool, password, salt, &computed);
-
-    ngx_explicit_memzero(password, passwd->len);
-
-    if (rc != NGX_OK || computed == NULL) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "ir_access: the user's password hash is in a format "
-                      "this system cannot check");
-        return NGX_HTTP_IR_PASSWORD_WRONG;
-    }
-
-    result = ngx_http_ir_password_same(computed, hash);
-
-    return result;
-}
-
-
-/* HMAC-SHA256(key, user NUL hash NUL password): the password stays unknown */
-
-static ngx_int_t
-ngx_http_ir_password_mac(ngx_str_t *user, ngx_str_t *hash, ngx_str_t *passwd,
-    u_char *mac)
-{
-    HMAC_CTX      *ctx;
-    unsigned int   len;
-    ngx_int_t      rc;
+    HMAC_CTX                  *ctx;
+    unsigned int               len;
+    ngx_int_t                  rc;
+    ngx_http_ir_remembered_t  *slot;
 
     if (!ngx_http_ir_mac_key_made) {
         if (RAND_bytes(ngx_http_ir_mac_key, sizeof(ngx_http_ir_mac_key))
@@ -205,6 +155,8 @@ ngx_http_ir_password_mac(ngx_str_t *user, ngx_str_t *hash, ngx_str_t *passwd,
 
         ngx_http_ir_mac_key_made = 1;
     }
+
+    /* HMAC-SHA256(key, user NUL hash NUL password) */
 
     ctx = HMAC_CTX_new();
     if (ctx == NULL) {
@@ -223,38 +175,108 @@ ngx_http_ir_password_mac(ngx_str_t *user, ngx_str_t *hash, ngx_str_t *passwd,
         && HMAC_Final(ctx, mac, &len)
         && len == NGX_HTTP_IR_MAC_LEN)
     {
-        rc = NGX_OK;
+        rc = NGX_DECLINED;
     }
 
     HMAC_CTX_free(ctx);
 
-    return rc;
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    slot = ngx_http_ir_password_slot(mac);
+
+    if (slot->used
+        && ngx_current_msec - slot->verified < remember
+        && CRYPTO_memcmp(slot->mac, mac, NGX_HTTP_IR_MAC_LEN) == 0)
+    {
+        ngx_http_ir_metric_inc(passwords_remembered);
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+void
+ngx_http_ir_password_remember(u_char *mac)
+{
+    ngx_http_ir_remembered_t  *slot;
+
+    slot = ngx_http_ir_password_slot(mac);
+
+    ngx_memcpy(slot->mac, mac, NGX_HTTP_IR_MAC_LEN);
+    slot->verified = ngx_current_msec;
+    slot->used = 1;
+}
+
+
+static ngx_http_ir_remembered_t *
+ngx_http_ir_password_slot(u_char *mac)
+{
+    return &ngx_http_ir_remembered[(mac[0] << 8 | mac[1])
+                                   % NGX_HTTP_IR_REMEMBERED];
+}
+
+
+/*
+ * NGX_OK with *result (NGX_HTTP_IR_LOGIN_GOOD or _WRONG), or NGX_AGAIN
+ * when the check went to a thread and done() will be called with the
+ * result; NGX_ERROR without memory.
+ */
+
+ngx_int_t
+ngx_http_ir_password_compare(ngx_http_request_t *r, ngx_str_t *passwd,
+    ngx_str_t *hash, ngx_uint_t kind, ngx_thread_pool_t *pool,
+    ngx_http_ir_password_pt done, void *data, ngx_uint_t *result)
+{
+#if (NGX_THREADS)
+
+    if (kind == NGX_HTTP_IR_HASH_SLOW && pool) {
+        return ngx_http_ir_password_post(r, passwd, hash, pool, done, data);
+    }
+
+#endif
+
+    /* nginx's own formats, or no thread pool: in the event loop */
+
+    *result = ngx_http_ir_password_fast(r, passwd, hash);
+
+    return NGX_OK;
 }
 
 
 static ngx_uint_t
-ngx_http_ir_password_recall(u_char *mac)
+ngx_http_ir_password_fast(ngx_http_request_t *r, ngx_str_t *passwd,
+    ngx_str_t *hash)
 {
-    ngx_http_ir_remembered_t  *slot;
+    u_char      *password, *salt, *computed;
+    ngx_int_t    rc;
+    ngx_uint_t   result;
 
-    slot = &ngx_http_ir_remembered[(mac[0] << 8 | mac[1])
-                                   % NGX_HTTP_IR_REMEMBERED];
+    password = ngx_pnalloc(r->pool, passwd->len + 1);
+    salt = ngx_pnalloc(r->pool, hash->len + 1);
+    if (password == NULL || salt == NULL) {
+        return NGX_HTTP_IR_LOGIN_WRONG;
+    }
 
-    return (ngx_msec_int_t) (slot->expires - ngx_current_msec) > 0
-           && CRYPTO_memcmp(slot->mac, mac, NGX_HTTP_IR_MAC_LEN) == 0;
-}
+    ngx_cpystrn(password, passwd->data, passwd->len + 1);
+    ngx_cpystrn(salt, hash->data, hash->len + 1);
 
+    rc = ngx_crypt(r->pool, password, salt, &computed);
 
-static void
-ngx_http_ir_password_remember(u_char *mac, ngx_msec_t remember)
-{
-    ngx_http_ir_remembered_t  *slot;
+    ngx_explicit_memzero(password, passwd->len);
 
-    slot = &ngx_http_ir_remembered[(mac[0] << 8 | mac[1])
-                                   % NGX_HTTP_IR_REMEMBERED];
+    if (rc != NGX_OK || computed == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "ir_access: the user's password hash is in a format "
+                      "this system cannot check");
+        return NGX_HTTP_IR_LOGIN_WRONG;
+    }
 
-    ngx_memcpy(slot->mac, mac, NGX_HTTP_IR_MAC_LEN);
-    slot->expires = ngx_current_msec + remember;
+    result = ngx_http_ir_password_same(computed, hash);
+
+    return result;
 }
 
 
@@ -268,10 +290,10 @@ ngx_http_ir_password_same(u_char *computed, ngx_str_t *hash)
     len = ngx_strlen(computed);
 
     if (len != hash->len || CRYPTO_memcmp(computed, hash->data, len) != 0) {
-        return NGX_HTTP_IR_PASSWORD_WRONG;
+        return NGX_HTTP_IR_LOGIN_WRONG;
     }
 
-    return NGX_HTTP_IR_PASSWORD_GOOD;
+    return NGX_HTTP_IR_LOGIN_GOOD;
 }
 
 
@@ -279,8 +301,8 @@ ngx_http_ir_password_same(u_char *computed, ngx_str_t *hash)
 
 static ngx_int_t
 ngx_http_ir_password_post(ngx_http_request_t *r, ngx_str_t *passwd,
-    ngx_str_t *hash, ngx_thread_pool_t *pool,
-    ngx_http_ir_password_done_pt done, u_char *mac, ngx_msec_t remember)
+    ngx_str_t *hash, ngx_thread_pool_t *pool, ngx_http_ir_password_pt done,
+    void *data)
 {
     ngx_thread_task_t            *task;
     ngx_http_ir_password_task_t  *pt;
@@ -294,8 +316,7 @@ ngx_http_ir_password_post(ngx_http_request_t *r, ngx_str_t *passwd,
 
     pt->request = r;
     pt->done = done;
-    pt->remember = remember;
-    ngx_memcpy(pt->mac, mac, NGX_HTTP_IR_MAC_LEN);
+    pt->data = data;
 
     pt->password = ngx_pnalloc(r->pool, passwd->len + 1);
     pt->hash = ngx_pnalloc(r->pool, hash->len + 1);
@@ -316,6 +337,16 @@ ngx_http_ir_password_post(ngx_http_request_t *r, ngx_str_t *passwd,
     }
 
     ngx_http_ir_metric_inc(passwords_hashed);
+
+    /*
+     * A pending timer keeps an exiting worker until the thread is done:
+     * it leaves once no timers are left that may not be cancelled.
+     */
+
+    pt->guard.handler = ngx_http_ir_password_guard;
+    pt->guard.data = r->connection;
+    pt->guard.log = r->connection->log;
+    ngx_add_timer(&pt->guard, NGX_HTTP_IR_PASSWORD_GUARD);
 
     /* the request may not be freed while the thread uses its memory */
     r->main->blocked++;
@@ -344,7 +375,7 @@ ngx_http_ir_password_thread(void *data, ngx_log_t *log)
 
     pt->result = (computed && computed[0] != '*')
                  ? ngx_http_ir_password_same((u_char *) computed, &hash)
-                 : NGX_HTTP_IR_PASSWORD_WRONG;
+                 : NGX_HTTP_IR_LOGIN_WRONG;
 
     ngx_explicit_memzero(pt->password, pt->password_len);
     ngx_explicit_memzero(&pt->crypt, sizeof(struct crypt_data));
@@ -356,25 +387,29 @@ ngx_http_ir_password_event(ngx_event_t *ev)
 {
     ngx_http_ir_password_task_t *pt = ev->data;
 
-    ngx_connection_t    *c;
     ngx_http_request_t  *r;
 
     r = pt->request;
-    c = r->connection;
 
-    ngx_http_set_log_request(c->log, r);
+    if (pt->guard.timer_set) {
+        ngx_del_timer(&pt->guard);
+    }
+
+    ngx_http_set_log_request(r->connection->log, r);
 
     r->main->blocked--;
     r->aio = 0;
 
-    if (pt->result == NGX_HTTP_IR_PASSWORD_GOOD && pt->remember) {
-        ngx_http_ir_password_remember(pt->mac, pt->remember);
-    }
+    pt->done(pt->data, pt->result);
+}
 
-    pt->done(r, pt->result);
 
-    r->write_event_handler(r);
-    ngx_http_run_posted_requests(c);
+static void
+ngx_http_ir_password_guard(ngx_event_t *ev)
+{
+    ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
+                  "ir_access: a password check has not finished in %d s",
+                  NGX_HTTP_IR_PASSWORD_GUARD / 1000);
 }
 
 #endif

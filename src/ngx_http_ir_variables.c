@@ -11,8 +11,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_ir_access.h"
 #include "ngx_http_ir_decision.h"
+#include "ngx_http_ir_request.h"
 #include "ngx_http_ir_variables.h"
 
 
@@ -46,10 +46,13 @@ static ngx_http_variable_t  ngx_http_ir_variables[] = {
       offsetof(ngx_http_ir_ctx_t, decision), NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("ir_access_reason"), NULL, ngx_http_ir_variable,
-      offsetof(ngx_http_ir_ctx_t, reason_name), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+      offsetof(ngx_http_ir_ctx_t, reason), NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("ir_access_cert_sha256"), NULL, ngx_http_ir_variable,
       offsetof(ngx_http_ir_ctx_t, cert_sha256), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("ir_access_purpose"), NULL, ngx_http_ir_variable,
+      offsetof(ngx_http_ir_ctx_t, purpose), NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -74,6 +77,29 @@ ngx_http_ir_variables_add(ngx_conf_t *cf)
 }
 
 
+/*
+ * A subrequest decided for itself, as auth_request's is where only its
+ * location has ir_access on, shows its own decision; any other shows
+ * the main request's.
+ */
+
+static ngx_http_ir_ctx_t *
+ngx_http_ir_variable_ctx(ngx_http_request_t *r)
+{
+    ngx_http_ir_ctx_t  *ctx;
+
+    if (r != r->main) {
+        ctx = ngx_http_ir_request_ctx(r);
+
+        if (ctx && ctx->state == NGX_HTTP_IR_DECIDED) {
+            return ctx;
+        }
+    }
+
+    return ngx_http_ir_request_ctx(r->main);
+}
+
+
 static ngx_int_t
 ngx_http_ir_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     uintptr_t data)
@@ -81,7 +107,7 @@ ngx_http_ir_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     ngx_str_t          *value;
     ngx_http_ir_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_ir_access_module);
+    ctx = ngx_http_ir_variable_ctx(r);
 
     if (ctx == NULL) {
         v->not_found = 1;
@@ -94,7 +120,7 @@ ngx_http_ir_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     v->valid = 1;
     v->no_cacheable = 1;
     v->not_found = 0;
-    v->data = value->data;
+    v->data = value->data ? value->data : (u_char *) "";
 
     return NGX_OK;
 }
@@ -108,9 +134,9 @@ ngx_http_ir_variable_scopes(ngx_http_request_t *r,
 {
     ngx_http_ir_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_ir_access_module);
+    ctx = ngx_http_ir_variable_ctx(r);
 
-    if (ctx && ctx->decided && ctx->record.org.found
+    if (ctx && ctx->state == NGX_HTTP_IR_DECIDED && ctx->record.org.found
         && ctx->scopes.data == NULL
         && ngx_http_ir_grant(&ctx->record, &ctx->scopes, r->pool) != NGX_OK)
     {
