@@ -96,7 +96,9 @@ sub start_with {
     $t->start_nginx;
 }
 
-# the wait for a log line that a worker writes after the reply
+# the wait for a log line that a worker writes: at its start, when it
+# connects at once, or after the reply; the mark is taken before nginx
+# starts
 
 sub log_within {
     my ($mark, $re) = @_;
@@ -116,22 +118,22 @@ $t->allowed($t->get('/y', %alice), 'a second request on the connection');
 
 # another CA: the server's certificate does not verify
 
-start_with("$addr tls tls_ca=$d/other.crt");
 my $mark = $t->log_mark;
+start_with("$addr tls tls_ca=$d/other.crt");
 $t->denied($t->get('/x', %alice), 503, 'store_unavailable',
            'a CA that did not sign the server\'s certificate');
-like(log_within($mark, qr/TLS handshake/),
+like(log_within($mark, qr/\[error\].*TLS handshake/),
      qr/\[error\].*ir_access: TLS handshake with Redis at "\Q$addr\E" failed: its certificate did not verify: .*\(SSL: .*certificate verify failed\)/,
      'the TLS failure is logged, with OpenSSL\'s reason')
     or diag($t->log_since($mark) =~ /^(.*\[error\].*)$/mg);
 
 # the certificate must name the server
 
-start_with("$addr tls tls_ca=$d/ca.crt tls_name=redis.example");
 $mark = $t->log_mark;
+start_with("$addr tls tls_ca=$d/ca.crt tls_name=redis.example");
 $t->denied($t->get('/x', %alice), 503, 'store_unavailable',
            'a certificate that does not carry "tls_name="');
-like(log_within($mark, qr/TLS handshake/),
+like(log_within($mark, qr/\[error\].*TLS handshake/),
      qr/\[error\].*TLS handshake with Redis at "\Q$addr\E" failed: its certificate did not verify: hostname mismatch/,
      'logged as a name mismatch')
     or diag($t->log_since($mark) =~ /^(.*\[error\].*)$/mg);
@@ -147,11 +149,11 @@ $t->allowed($t->get('/x', %alice),
 
 $redis->config('set', 'tls-auth-clients', 'yes');
 
-start_with("$addr tls tls_ca=$d/ca.crt");
 $mark = $t->log_mark;
+start_with("$addr tls tls_ca=$d/ca.crt");
 $t->denied($t->get('/x', %alice), 503, 'store_unavailable',
            'no client certificate where Redis requires one');
-like(log_within($mark, qr/TLS|reset by peer/),
+like(log_within($mark, qr/\[error\].*(TLS|reset by peer)/),
      qr/\[error\].*(TLS (connection|handshake) with Redis at "\Q$addr\E" failed \(SSL: |could not connect to Redis at "\Q$addr\E": Connection reset by peer)/,
      'logged as a TLS failure, in OpenSSL\'s words, or as the reset')
     or diag($t->log_since($mark) =~ /^(.*\[error\].*)$/mg);
