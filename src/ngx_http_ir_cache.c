@@ -117,6 +117,7 @@ static ngx_int_t ngx_http_ir_cache_take(ngx_http_ir_cache_t *cache,
 static ngx_int_t ngx_http_ir_cache_grow(size_t size);
 static void ngx_http_ir_cache_rbtree_insert_value(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static ngx_int_t ngx_http_ir_cache_cmp(ngx_rbtree_node_t *node, void *data);
 static ngx_http_ir_cache_node_t *ngx_http_ir_cache_find(
     ngx_http_ir_cache_t *cache, ngx_str_t *name, uint32_t hash);
 static ngx_http_ir_cache_node_t *ngx_http_ir_cache_create(
@@ -768,8 +769,7 @@ static ngx_http_ir_cache_node_t *
 ngx_http_ir_cache_find(ngx_http_ir_cache_t *cache, ngx_str_t *name,
     uint32_t hash)
 {
-    ngx_int_t                   rc;
-    ngx_rbtree_node_t          *node, *sentinel;
+    ngx_rbtree_node_t          *node;
     ngx_http_ir_cache_node_t   *cn, **front;
 
     front = &cache->sh->front[hash & cache->sh->front_mask];
@@ -783,36 +783,29 @@ ngx_http_ir_cache_find(ngx_http_ir_cache_t *cache, ngx_str_t *name,
         return cn;
     }
 
-    node = cache->sh->rbtree.root;
-    sentinel = cache->sh->rbtree.sentinel;
-
-    while (node != sentinel) {
-
-        if (hash < node->key) {
-            node = node->left;
-            continue;
-        }
-
-        if (hash > node->key) {
-            node = node->right;
-            continue;
-        }
-
-        /* hash == node->key */
-
-        cn = ngx_http_ir_cache_node(node);
-
-        rc = ngx_memn2cmp(name->data, cn->name, name->len, (size_t) cn->len);
-
-        if (rc == 0) {
-            *front = cn;
-            return cn;
-        }
-
-        node = (rc < 0) ? node->left : node->right;
+    node = ngx_http_ir_shm_lookup(&cache->sh->rbtree, hash,
+                                  ngx_http_ir_cache_cmp, name);
+    if (node == NULL) {
+        return NULL;
     }
 
-    return NULL;
+    cn = ngx_http_ir_cache_node(node);
+    *front = cn;
+
+    return cn;
+}
+
+
+static ngx_int_t
+ngx_http_ir_cache_cmp(ngx_rbtree_node_t *node, void *data)
+{
+    ngx_str_t                 *name;
+    ngx_http_ir_cache_node_t  *cn;
+
+    name = data;
+    cn = ngx_http_ir_cache_node(node);
+
+    return ngx_memn2cmp(name->data, cn->name, name->len, (size_t) cn->len);
 }
 
 
@@ -1012,38 +1005,13 @@ static void
 ngx_http_ir_cache_rbtree_insert_value(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
 {
-    ngx_rbtree_node_t         **p;
-    ngx_http_ir_cache_node_t   *cn, *cnt;
+    ngx_str_t                  name;
+    ngx_http_ir_cache_node_t  *cn;
 
-    for ( ;; ) {
+    cn = ngx_http_ir_cache_node(node);
 
-        if (node->key < temp->key) {
+    name.data = cn->name;
+    name.len = cn->len;
 
-            p = &temp->left;
-
-        } else if (node->key > temp->key) {
-
-            p = &temp->right;
-
-        } else { /* node->key == temp->key */
-
-            cn = ngx_http_ir_cache_node(node);
-            cnt = ngx_http_ir_cache_node(temp);
-
-            p = (ngx_memn2cmp(cn->name, cnt->name, cn->len, cnt->len) < 0)
-                ? &temp->left : &temp->right;
-        }
-
-        if (*p == sentinel) {
-            break;
-        }
-
-        temp = *p;
-    }
-
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    ngx_rbt_red(node);
+    ngx_http_ir_shm_insert(temp, node, sentinel, ngx_http_ir_cache_cmp, &name);
 }

@@ -23,13 +23,12 @@
 
 
 typedef struct {
-    ngx_queue_t                    queue;         /* in the worker's */
+    ngx_str_node_t                 sn;            /* the worker's, by name */
     ngx_queue_t                    waiters;
     ngx_http_ir_source_t           src;
     ngx_pool_t                    *pool;
     ngx_uint_t                     gen;
     struct timespec                started;
-    ngx_str_t                      name;
     u_char                         name_data[NGX_HTTP_IR_NAME_MAX];
 } ngx_http_ir_flight_t;
 
@@ -40,14 +39,16 @@ static void ngx_http_ir_lookup_land(ngx_http_ir_flight_t *flight,
     u_char *block, size_t size);
 
 
-/* this worker's flights */
-static ngx_queue_t  ngx_http_ir_flights;
+/* this worker's flights, found by the user's name */
+static ngx_rbtree_t       ngx_http_ir_flights;
+static ngx_rbtree_node_t  ngx_http_ir_flights_sentinel;
 
 
 void
 ngx_http_ir_lookup_init(void)
 {
-    ngx_queue_init(&ngx_http_ir_flights);
+    ngx_rbtree_init(&ngx_http_ir_flights, &ngx_http_ir_flights_sentinel,
+                    ngx_str_rbtree_insert_value);
 }
 
 
@@ -91,12 +92,13 @@ ngx_http_ir_lookup_wait(ngx_http_ir_source_t *src, ngx_str_t *name,
         flight->src = *src;
         flight->gen = gen;
         (void) clock_gettime(CLOCK_MONOTONIC, &flight->started);
-        flight->name.data = flight->name_data;
-        flight->name.len = name->len;
+        flight->sn.str.data = flight->name_data;
+        flight->sn.str.len = name->len;
+        flight->sn.node.key = ngx_crc32_short(name->data, name->len);
         ngx_memcpy(flight->name_data, name->data, name->len);
         ngx_queue_init(&flight->waiters);
 
-        ngx_http_ir_store_lookup(&args, src->prefix, &flight->name);
+        ngx_http_ir_store_lookup(&args, src->prefix, &flight->sn.str);
 
         if (ngx_http_ir_redis_eval(src->redis, &ngx_http_ir_script_lookup,
                                    &args, ngx_http_ir_lookup_reply, flight)
@@ -112,7 +114,7 @@ ngx_http_ir_lookup_wait(ngx_http_ir_source_t *src, ngx_str_t *name,
             return NGX_ERROR;
         }
 
-        ngx_queue_insert_tail(&ngx_http_ir_flights, &flight->queue);
+        ngx_rbtree_insert(&ngx_http_ir_flights, &flight->sn.node);
     }
 
     ngx_queue_insert_tail(&flight->waiters, &w->queue);
@@ -135,23 +137,12 @@ ngx_http_ir_lookup_leave(ngx_http_ir_waiter_t *w)
 static ngx_http_ir_flight_t *
 ngx_http_ir_lookup_flight(ngx_str_t *name)
 {
-    ngx_queue_t           *q;
-    ngx_http_ir_flight_t  *flight;
+    ngx_str_node_t  *sn;
 
-    for (q = ngx_queue_head(&ngx_http_ir_flights);
-         q != ngx_queue_sentinel(&ngx_http_ir_flights);
-         q = ngx_queue_next(q))
-    {
-        flight = ngx_queue_data(q, ngx_http_ir_flight_t, queue);
+    sn = ngx_str_rbtree_lookup(&ngx_http_ir_flights, name,
+                               ngx_crc32_short(name->data, name->len));
 
-        if (flight->name.len == name->len
-            && ngx_strncmp(flight->name.data, name->data, name->len) == 0)
-        {
-            return flight;
-        }
-    }
-
-    return NULL;
+    return (ngx_http_ir_flight_t *) sn;
 }
 
 
@@ -168,7 +159,7 @@ ngx_http_ir_lookup_reply(void *data, redisReply *reply)
 
     if (reply == NULL
         || ngx_http_ir_store_lookup_reply(reply, flight->src.prefix,
-                                          &flight->name, &rec, flight->pool,
+                                          &flight->sn.str, &rec, flight->pool,
                                           ngx_cycle->log)
            != NGX_OK)
     {
@@ -201,7 +192,7 @@ ngx_http_ir_lookup_reply(void *data, redisReply *reply)
             ngx_str_set(&org, "");
         }
 
-        ngx_http_ir_cache_put(flight->src.cache, &flight->name, flight->gen,
+        ngx_http_ir_cache_put(flight->src.cache, &flight->sn.str, flight->gen,
                               &org, block, size, ngx_cycle->log);
     }
 
@@ -212,7 +203,7 @@ ngx_http_ir_lookup_reply(void *data, redisReply *reply)
 failed:
 
     if (flight->src.cache) {
-        ngx_http_ir_cache_release(flight->src.cache, &flight->name);
+        ngx_http_ir_cache_release(flight->src.cache, &flight->sn.str);
     }
 
     ngx_http_ir_lookup_land(flight, NULL, 0);
@@ -228,7 +219,7 @@ ngx_http_ir_lookup_land(ngx_http_ir_flight_t *flight, u_char *block,
     ngx_queue_t           *q;
     ngx_http_ir_waiter_t  *w;
 
-    ngx_queue_remove(&flight->queue);
+    ngx_rbtree_delete(&ngx_http_ir_flights, &flight->sn.node);
 
     while (!ngx_queue_empty(&flight->waiters)) {
         q = ngx_queue_head(&flight->waiters);

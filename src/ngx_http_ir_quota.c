@@ -135,6 +135,14 @@ typedef struct {
 } ngx_http_ir_quota_over_t;
 
 
+/* what a node is found by under its hash */
+
+typedef struct {
+    ngx_uint_t                     who;
+    ngx_str_t                     *name;
+} ngx_http_ir_quota_key_t;
+
+
 /* the clock of one second: the minute, the day, and when each ends */
 
 typedef struct {
@@ -149,6 +157,7 @@ typedef struct {
 static ngx_int_t ngx_http_ir_quota_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_http_ir_quota_clock_t *ngx_http_ir_quota_clock(void);
+static ngx_int_t ngx_http_ir_quota_cmp(ngx_rbtree_node_t *node, void *data);
 static ngx_http_ir_quota_node_t *ngx_http_ir_quota_find(
     ngx_http_ir_quota_t *quota, ngx_uint_t who, ngx_str_t *name,
     uint32_t hash);
@@ -563,44 +572,39 @@ static ngx_http_ir_quota_node_t *
 ngx_http_ir_quota_find(ngx_http_ir_quota_t *quota, ngx_uint_t who,
     ngx_str_t *name, uint32_t hash)
 {
+    ngx_rbtree_node_t        *node;
+    ngx_http_ir_quota_key_t   key;
+
+    key.who = who;
+    key.name = name;
+
+    node = ngx_http_ir_shm_lookup(&quota->sh->rbtree, hash,
+                                  ngx_http_ir_quota_cmp, &key);
+
+    return node ? ngx_http_ir_quota_node(node) : NULL;
+}
+
+
+/* users before organisations, then by name */
+
+static ngx_int_t
+ngx_http_ir_quota_cmp(ngx_rbtree_node_t *node, void *data)
+{
     ngx_int_t                  rc;
-    ngx_rbtree_node_t         *node, *sentinel;
+    ngx_http_ir_quota_key_t   *key;
     ngx_http_ir_quota_node_t  *qn;
 
-    node = quota->sh->rbtree.root;
-    sentinel = quota->sh->rbtree.sentinel;
+    key = data;
+    qn = ngx_http_ir_quota_node(node);
 
-    while (node != sentinel) {
+    rc = (ngx_int_t) key->who - (ngx_int_t) qn->who;
 
-        if (hash < node->key) {
-            node = node->left;
-            continue;
-        }
-
-        if (hash > node->key) {
-            node = node->right;
-            continue;
-        }
-
-        /* hash == node->key */
-
-        qn = ngx_http_ir_quota_node(node);
-
-        rc = (ngx_int_t) who - (ngx_int_t) qn->who;
-
-        if (rc == 0) {
-            rc = ngx_memn2cmp(name->data, qn->name, name->len,
-                              (size_t) qn->len);
-        }
-
-        if (rc == 0) {
-            return qn;
-        }
-
-        node = (rc < 0) ? node->left : node->right;
+    if (rc == 0) {
+        rc = ngx_memn2cmp(key->name->data, qn->name, key->name->len,
+                          (size_t) qn->len);
     }
 
-    return NULL;
+    return rc;
 }
 
 
@@ -679,46 +683,19 @@ static void
 ngx_http_ir_quota_rbtree_insert_value(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
 {
-    ngx_int_t                  rc;
-    ngx_rbtree_node_t        **p;
-    ngx_http_ir_quota_node_t  *qn, *qnt;
+    ngx_str_t                  name;
+    ngx_http_ir_quota_key_t    key;
+    ngx_http_ir_quota_node_t  *qn;
 
-    for ( ;; ) {
+    qn = ngx_http_ir_quota_node(node);
 
-        if (node->key < temp->key) {
+    name.data = qn->name;
+    name.len = qn->len;
 
-            p = &temp->left;
+    key.who = qn->who;
+    key.name = &name;
 
-        } else if (node->key > temp->key) {
-
-            p = &temp->right;
-
-        } else { /* node->key == temp->key */
-
-            qn = ngx_http_ir_quota_node(node);
-            qnt = ngx_http_ir_quota_node(temp);
-
-            rc = (ngx_int_t) qn->who - (ngx_int_t) qnt->who;
-
-            if (rc == 0) {
-                rc = ngx_memn2cmp(qn->name, qnt->name, qn->len, qnt->len);
-            }
-
-            p = (rc < 0) ? &temp->left : &temp->right;
-        }
-
-        if (*p == sentinel) {
-            break;
-        }
-
-        temp = *p;
-    }
-
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    ngx_rbt_red(node);
+    ngx_http_ir_shm_insert(temp, node, sentinel, ngx_http_ir_quota_cmp, &key);
 }
 
 

@@ -923,10 +923,11 @@ ngx_http_ir_redis_call(ngx_http_ir_redis_t *redis,
         return NULL;
     }
 
+    /* a script and its arguments are set by the caller that has them */
+    ngx_memzero(call, sizeof(ngx_http_ir_redis_call_t));
+
     call->handler = handler;
     call->data = data;
-    call->script = NULL;
-    call->args = NULL;
 
     return call;
 }

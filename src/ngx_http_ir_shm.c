@@ -80,3 +80,86 @@ ngx_http_ir_shm_init(ngx_shm_zone_t *shm_zone, void *data,
 
     return NGX_DONE;
 }
+
+
+/*
+ * The node under "key" that "cmp" finds "data" in, or NULL: the lookup
+ * of limit_req's tree, for nodes that differ beyond their hash.
+ */
+
+ngx_rbtree_node_t *
+ngx_http_ir_shm_lookup(ngx_rbtree_t *rbtree, ngx_rbtree_key_t key,
+    ngx_http_ir_shm_cmp_pt cmp, void *data)
+{
+    ngx_int_t           rc;
+    ngx_rbtree_node_t  *node, *sentinel;
+
+    node = rbtree->root;
+    sentinel = rbtree->sentinel;
+
+    while (node != sentinel) {
+
+        if (key < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (key > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        /* key == node->key */
+
+        rc = cmp(node, data);
+
+        if (rc == 0) {
+            return node;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+/*
+ * A tree's insert_value: "data" is what "cmp" finds the new node by, so
+ * that a lookup finds it where it was put.
+ */
+
+void
+ngx_http_ir_shm_insert(ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
+    ngx_rbtree_node_t *sentinel, ngx_http_ir_shm_cmp_pt cmp, void *data)
+{
+    ngx_rbtree_node_t  **p;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+
+            p = &temp->right;
+
+        } else { /* node->key == temp->key */
+
+            p = (cmp(temp, data) < 0) ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}

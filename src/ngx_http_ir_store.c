@@ -62,6 +62,9 @@ static void ngx_http_ir_store_arg(ngx_http_ir_args_t *args,
     const char *value, size_t len);
 static void ngx_http_ir_store_number(ngx_http_ir_args_t *args, ngx_uint_t i,
     ngx_uint_t value);
+static ngx_int_t ngx_http_ir_store_shape(redisReply *reply,
+    const char *shape);
+static void ngx_http_ir_store_text(ngx_str_t *text, redisReply *r);
 static ngx_int_t ngx_http_ir_store_error(redisReply *reply,
     ngx_str_t *error);
 static ngx_int_t ngx_http_ir_store_type(redisReply *type, const char *kind,
@@ -72,6 +75,8 @@ static ngx_int_t ngx_http_ir_store_record(redisReply **e,
 static ngx_int_t ngx_http_ir_store_hash(redisReply *fields,
     ngx_http_ir_field_t *known, void *part, ngx_str_t *bad, u_char *key,
     size_t len, ngx_pool_t *pool, ngx_log_t *log);
+static ngx_int_t ngx_http_ir_store_member(redisReply *members,
+    ngx_uint_t *i, ngx_str_t *member);
 static ngx_int_t ngx_http_ir_store_ips(redisReply *members,
     ngx_http_ir_user_t *user, u_char *key, size_t len, ngx_pool_t *pool,
     ngx_log_t *log);
@@ -414,20 +419,16 @@ ngx_http_ir_store_lookup_reply(redisReply *reply, ngx_str_t *prefix,
     u_char       *p;
     ngx_int_t     rc;
     ngx_str_t     error;
-    ngx_uint_t    i;
     redisReply  **e;
     u_char        key[NGX_HTTP_IR_KEY_MAX];
     u_char        text[NGX_HTTP_IR_ERROR_MAX];
-
-    static ngx_uint_t  pairs[] = { 0, 2, 4, 6, 9 };
 
     if (ngx_http_ir_record_init(rec, pool) != NGX_OK) {
         return NGX_ERROR;
     }
 
     if (reply->type == REDIS_REPLY_ERROR) {
-        error.data = (u_char *) reply->str;
-        error.len = reply->len;
+        ngx_http_ir_store_text(&error, reply);
 
         ngx_log_error(NGX_LOG_ERR, log, 0,
                       "ir_access: Redis failed the lookup of user \"%V\": "
@@ -437,24 +438,13 @@ ngx_http_ir_store_lookup_reply(redisReply *reply, ngx_str_t *prefix,
         return NGX_ERROR;
     }
 
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 11
-        || reply->element[8]->type != REDIS_REPLY_INTEGER)
-    {
+    /* each key's type, then what it holds; the counter is at 8 */
+
+    if (ngx_http_ir_store_shape(reply, "tatatataita") != NGX_OK) {
         goto unexpected;
     }
 
     e = reply->element;
-
-    /* each key's type, then what it holds; the counter is at 8 */
-
-    for (i = 0; i < 5; i++) {
-        if ((e[pairs[i]]->type != REDIS_REPLY_STATUS
-             && e[pairs[i]]->type != REDIS_REPLY_STRING)
-            || e[pairs[i] + 1]->type != REDIS_REPLY_ARRAY)
-        {
-            goto unexpected;
-        }
-    }
 
     /* the user */
 
@@ -636,20 +626,15 @@ ngx_http_ir_store_login_reply(redisReply *reply,
         return;
     }
 
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
+    if (ngx_http_ir_store_shape(reply, "s.") != NGX_OK) {
         return;
     }
 
     what = reply->element[0];
     n = reply->element[1];
 
-    if (what->type != REDIS_REPLY_STRING) {
-        return;
-    }
-
     if (n->type == REDIS_REPLY_STRING) {
-        lr->error.data = (u_char *) n->str;
-        lr->error.len = n->len;
+        ngx_http_ir_store_text(&lr->error, n);
 
     } else if (n->type == REDIS_REPLY_INTEGER) {
         lr->fails = n->integer;
@@ -724,8 +709,7 @@ ngx_http_ir_store_notification(redisReply *reply, ngx_str_t *channel,
     key->data = (u_char *) c->str + channel->len;
     key->len = c->len - channel->len;
 
-    op->data = (u_char *) o->str;
-    op->len = o->len;
+    ngx_http_ir_store_text(op, o);
 
     return NGX_OK;
 }
@@ -778,12 +762,7 @@ ngx_int_t
 ngx_http_ir_store_edit_reply(redisReply *reply, ngx_str_t *type,
     redisReply **content)
 {
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3
-        || reply->element[0]->type != REDIS_REPLY_INTEGER
-        || (reply->element[1]->type != REDIS_REPLY_STRING
-            && reply->element[1]->type != REDIS_REPLY_STATUS)
-        || reply->element[2]->type != REDIS_REPLY_ARRAY)
-    {
+    if (ngx_http_ir_store_shape(reply, "ita") != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -791,8 +770,7 @@ ngx_http_ir_store_edit_reply(redisReply *reply, ngx_str_t *type,
         return NGX_DECLINED;
     }
 
-    type->data = (u_char *) reply->element[1]->str;
-    type->len = reply->element[1]->len;
+    ngx_http_ir_store_text(type, reply->element[1]);
 
     *content = reply->element[2];
 
@@ -808,10 +786,7 @@ ngx_http_ir_store_scan_reply(redisReply *reply, ngx_str_t *cursor,
 {
     ngx_uint_t  i;
 
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2
-        || reply->element[0]->type != REDIS_REPLY_STRING
-        || reply->element[1]->type != REDIS_REPLY_ARRAY)
-    {
+    if (ngx_http_ir_store_shape(reply, "sa") != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -821,8 +796,7 @@ ngx_http_ir_store_scan_reply(redisReply *reply, ngx_str_t *cursor,
         }
     }
 
-    cursor->data = (u_char *) reply->element[0]->str;
-    cursor->len = reply->element[0]->len;
+    ngx_http_ir_store_text(cursor, reply->element[0]);
 
     *keys = reply->element[1];
 
@@ -872,16 +846,14 @@ ngx_http_ir_store_quota_reply(redisReply *reply, ngx_uint_t *minute_total,
         return NGX_ERROR;
     }
 
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
+    if (ngx_http_ir_store_shape(reply, "ii") != NGX_OK) {
         return NGX_ERROR;
     }
 
     m = reply->element[0];
     d = reply->element[1];
 
-    if (m->type != REDIS_REPLY_INTEGER || d->type != REDIS_REPLY_INTEGER
-        || m->integer < 0 || d->integer < 0)
-    {
+    if (m->integer < 0 || d->integer < 0) {
         return NGX_ERROR;
     }
 
@@ -933,7 +905,7 @@ ngx_http_ir_store_maintenance_reply(redisReply *reply, ngx_str_t *env,
         return NGX_ERROR;
     }
 
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) {
+    if (ngx_http_ir_store_shape(reply, "nnn") != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -946,15 +918,10 @@ ngx_http_ir_store_maintenance_reply(redisReply *reply, ngx_str_t *env,
 
         if (e->type == REDIS_REPLY_NIL) {
             ngx_str_null(field[i]);
-            continue;
-        }
 
-        if (e->type != REDIS_REPLY_STRING) {
-            return NGX_ERROR;
+        } else {
+            ngx_http_ir_store_text(field[i], e);
         }
-
-        field[i]->data = (u_char *) e->str;
-        field[i]->len = e->len;
     }
 
     return NGX_OK;
@@ -1042,6 +1009,95 @@ ngx_http_ir_store_number(ngx_http_ir_args_t *args, ngx_uint_t i,
 
 
 /*
+ * NGX_OK where the reply is an array of as many elements as "shape" has
+ * letters, each of the type its letter says: "i" an integer, "s" a
+ * string, "t" a string or a status (a key's type), "n" a string or nil,
+ * "a" an array, "." anything.
+ */
+
+static ngx_int_t
+ngx_http_ir_store_shape(redisReply *reply, const char *shape)
+{
+    int          type;
+    size_t       i;
+    ngx_uint_t   fits;
+
+    if (reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != ngx_strlen(shape))
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < reply->elements; i++) {
+        type = reply->element[i]->type;
+
+        switch (shape[i]) {
+
+        case 'i':
+            fits = (type == REDIS_REPLY_INTEGER);
+            break;
+
+        case 's':
+            fits = (type == REDIS_REPLY_STRING);
+            break;
+
+        case 't':
+            fits = (type == REDIS_REPLY_STRING || type == REDIS_REPLY_STATUS);
+            break;
+
+        case 'n':
+            fits = (type == REDIS_REPLY_STRING || type == REDIS_REPLY_NIL);
+            break;
+
+        case 'a':
+            fits = (type == REDIS_REPLY_ARRAY);
+            break;
+
+        default: /* '.' */
+            fits = 1;
+        }
+
+        if (!fits) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* a string's, a status's or an error's bytes, as long as the reply lives */
+
+static void
+ngx_http_ir_store_text(ngx_str_t *text, redisReply *r)
+{
+    text->data = (u_char *) r->str;
+    text->len = r->len;
+}
+
+
+/* a set's next member from "*i" on; a member that is no string is skipped */
+
+static ngx_int_t
+ngx_http_ir_store_member(redisReply *members, ngx_uint_t *i,
+    ngx_str_t *member)
+{
+    redisReply  *m;
+
+    while (*i < members->elements) {
+        m = members->element[(*i)++];
+
+        if (m->type == REDIS_REPLY_STRING) {
+            ngx_http_ir_store_text(member, m);
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DONE;
+}
+
+
+/*
  * What a reply that is not the one expected is said to be: Redis's own
  * words where it answered an error, and NGX_ERROR then.
  */
@@ -1050,8 +1106,7 @@ static ngx_int_t
 ngx_http_ir_store_error(redisReply *reply, ngx_str_t *error)
 {
     if (reply->type == REDIS_REPLY_ERROR) {
-        error->data = (u_char *) reply->str;
-        error->len = reply->len;
+        ngx_http_ir_store_text(error, reply);
         return NGX_ERROR;
     }
 
@@ -1128,8 +1183,7 @@ ngx_http_ir_store_type(redisReply *type, const char *kind, u_char *key,
         return NGX_DECLINED;
     }
 
-    name.data = (u_char *) type->str;
-    name.len = type->len;
+    ngx_http_ir_store_text(&name, type);
 
     ngx_log_error(NGX_LOG_ERR, log, 0,
                   "ir_access: Redis key \"%*s\" is a %*s, not a %s, and is "
@@ -1183,10 +1237,8 @@ ngx_http_ir_store_hash(redisReply *fields, ngx_http_ir_field_t *known,
             continue;
         }
 
-        field.data = (u_char *) f->str;
-        field.len = f->len;
-        value.data = (u_char *) v->str;
-        value.len = v->len;
+        ngx_http_ir_store_text(&field, f);
+        ngx_http_ir_store_text(&value, v);
 
         if (ngx_http_ir_record_field(known, part, bad, &field, &value, pool)
             == NGX_ERROR)
@@ -1203,31 +1255,22 @@ static ngx_int_t
 ngx_http_ir_store_ips(redisReply *members, ngx_http_ir_user_t *user,
     u_char *key, size_t len, ngx_pool_t *pool, ngx_log_t *log)
 {
-    ngx_int_t    rc;
-    ngx_str_t    entry;
-    ngx_uint_t   i, wide;
-    redisReply  *m;
+    ngx_int_t   rc;
+    ngx_str_t   entry;
+    ngx_uint_t  i, wide;
 
     wide = 0;
+    i = 0;
 
-    for (i = 0; i < members->elements; i++) {
-        m = members->element[i];
-
-        if (m->type != REDIS_REPLY_STRING) {
-            continue;
-        }
-
-        entry.data = (u_char *) m->str;
-        entry.len = m->len;
+    while (ngx_http_ir_store_member(members, &i, &entry) == NGX_OK) {
 
         rc = ngx_http_ir_record_ip(user, &entry, pool);
 
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
-        }
-
         if (rc == NGX_DONE) {
             wide = 1;
+
+        } else if (rc == NGX_ERROR) {
+            return NGX_ERROR;
         }
     }
 
@@ -1252,20 +1295,13 @@ static ngx_int_t
 ngx_http_ir_store_words(redisReply *members, ngx_array_t *words,
     u_char *key, size_t len, ngx_pool_t *pool, ngx_log_t *log)
 {
-    ngx_int_t    rc;
-    ngx_str_t    word;
-    ngx_uint_t   i;
-    redisReply  *m;
+    ngx_int_t   rc;
+    ngx_str_t   word;
+    ngx_uint_t  i;
 
-    for (i = 0; i < members->elements; i++) {
-        m = members->element[i];
+    i = 0;
 
-        if (m->type != REDIS_REPLY_STRING) {
-            continue;
-        }
-
-        word.data = (u_char *) m->str;
-        word.len = m->len;
+    while (ngx_http_ir_store_member(members, &i, &word) == NGX_OK) {
 
         rc = ngx_http_ir_record_word(words, &word, pool);
 

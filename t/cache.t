@@ -44,6 +44,22 @@ sub evalsha_calls {
     return $n // 0;
 }
 
+# bob's record edited, and the host notified of it
+
+sub edit_bob {
+    my ($unit) = @_;
+    my $mark = $t->log_mark;
+
+    $t->redis->hset('ir:user:bob', 'unit', $unit);
+
+    for (1 .. 100) {
+        return if $t->log_since($mark) =~ /ir_access: notified of user "bob"/;
+        sleep 0.05;
+    }
+
+    fail("the host notified of bob's unit \"$unit\"");
+}
+
 my %alice = (cert => 'alice', ip => '10.0.0.1');
 
 # without notifications: the cache decides until its ttl runs out
@@ -173,13 +189,14 @@ sleep 1;
 
 # one lookup for many parallel requests of one uncached user
 
-# a lookup first, so that Redis knows the script (EVALSHA, no NOSCRIPT)
-$t->redis->hset('ir:user:bob', 'unit', 'warm');
-sleep 0.2;
+# a lookup first, so that Redis knows the script (EVALSHA, no NOSCRIPT);
+# each edit's notification is waited for, since one that came in the
+# middle would rightly make a second lookup
+
+edit_bob('warm');
 $t->get('/', cert => 'bob', ip => '10.0.0.1');
 
-$t->redis->hset('ir:user:bob', 'unit', 'fresh');
-sleep 0.2;
+edit_bob('fresh');
 $t->redis->config_resetstat;
 $t->redis->client_pause(300);
 
