@@ -30,22 +30,22 @@ static void ngx_http_ir_lockout_read(ngx_http_ir_login_t *login,
 
 ngx_http_ir_login_t *
 ngx_http_ir_lockout_reserve(ngx_http_ir_redis_t *redis, ngx_str_t *prefix,
-    ngx_str_t *user, ngx_http_ir_lockout_conf_t *lcf,
-    ngx_http_ir_login_pt handler, void *data, ngx_log_t *log)
+    ngx_str_t *user, ngx_uint_t limit, ngx_http_ir_login_pt handler,
+    void *data, ngx_log_t *log)
 {
     ngx_http_ir_args_t    args;
     ngx_http_ir_login_t  *login;
 
     login = ngx_http_ir_lockout_login("reserve", prefix, user, handler, data,
                                       log);
-    if (login == NULL) {
-        return NULL;
+
+    if (login) {
+        ngx_http_ir_store_reserve(&args, prefix, &login->user, limit);
+        login = ngx_http_ir_lockout_send(redis, &ngx_http_ir_script_reserve,
+                                         &args, login);
     }
 
-    ngx_http_ir_store_reserve(&args, prefix, &login->user, lcf->limit);
-
-    return ngx_http_ir_lockout_send(redis, &ngx_http_ir_script_reserve,
-                                    &args, login);
+    return login;
 }
 
 

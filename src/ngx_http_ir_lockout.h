@@ -44,7 +44,7 @@ typedef struct {
 
 
 ngx_http_ir_login_t *ngx_http_ir_lockout_reserve(ngx_http_ir_redis_t *redis,
-    ngx_str_t *prefix, ngx_str_t *user, ngx_http_ir_lockout_conf_t *lcf,
+    ngx_str_t *prefix, ngx_str_t *user, ngx_uint_t limit,
     ngx_http_ir_login_pt handler, void *data, ngx_log_t *log);
 ngx_http_ir_login_t *ngx_http_ir_lockout_fail(ngx_http_ir_redis_t *redis,
     ngx_str_t *prefix, ngx_str_t *user, ngx_http_ir_lockout_conf_t *lcf,

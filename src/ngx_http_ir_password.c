@@ -361,10 +361,11 @@ ngx_http_ir_password_post(ngx_http_request_t *r, ngx_str_t *passwd,
 static void
 ngx_http_ir_password_thread(void *data, ngx_log_t *log)
 {
-    ngx_http_ir_password_task_t *pt = data;
+    char                         *computed;
+    ngx_str_t                     hash;
+    ngx_http_ir_password_task_t  *pt;
 
-    char       *computed;
-    ngx_str_t   hash;
+    pt = data;
 
     ngx_memzero(&pt->crypt, sizeof(struct crypt_data));
 

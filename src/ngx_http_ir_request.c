@@ -704,7 +704,8 @@ ngx_http_ir_request_reserve_login(ngx_http_request_t *r,
     mcf = ngx_http_get_module_main_conf(r, ngx_http_ir_access_module);
 
     wait->login = ngx_http_ir_lockout_reserve(mcf->source.redis, &mcf->prefix,
-                                              &ctx->user, &ctx->lcf->lockout,
+                                              &ctx->user,
+                                              ctx->lcf->lockout.limit,
                                               ngx_http_ir_request_reserved,
                                               ctx, r->connection->log);
     if (wait->login == NULL) {

@@ -169,14 +169,15 @@ ngx_http_ir_zone_read(ngx_str_t *name, ngx_http_ir_zone_t *zone,
 
 
 /*
- * The day "now" falls on, as YYYYMMDD, and when the next one begins;
- * with no zone configured, in the process's own.
+ * The day "now" falls on, as YYYYMMDD, and when the next one begins: at
+ * the next local midnight, which on a day the offset changes is 23 or 25
+ * hours after the last; with no zone configured, in the process's own.
  */
 
 ngx_uint_t
 ngx_http_ir_zone_today(ngx_http_ir_zone_t *zone, time_t now, time_t *next)
 {
-    time_t      local;
+    time_t      local, midnight;
     struct tm   tm;
 
     local = now + ngx_http_ir_zone_offset(zone, now);
@@ -186,7 +187,10 @@ ngx_http_ir_zone_today(ngx_http_ir_zone_t *zone, time_t now, time_t *next)
     }
 
     if (next) {
-        *next = now + (86400 - local % 86400);
+        midnight = ngx_http_ir_zone_utc(zone, local - local % 86400 + 86400);
+
+        /* never now or before, however a skipped midnight is read */
+        *next = (midnight > now) ? midnight : now + (86400 - local % 86400);
     }
 
     return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;

@@ -50,7 +50,7 @@ my ($newest) = sort { -M $a <=> -M $b }
                grep { -f }
                map { glob "$ROOT/$_" }
                qw(config *.c src/* debian/* debian/*/* conf.example conf/*/*
-                  README.md);
+                  README.md docs/*);
 plan skip_all => "$deb is older than $newest: \"make test-deb\" rebuilds it"
     if -M $deb > -M $newest;
 
@@ -141,6 +141,8 @@ ok(-f "$DOC/$_", "$DOC/$_")
            redis-schema.md.gz operations.md.gz ir-access.md.gz audit.md.gz
            copyright examples/conf.example
            examples/conf.d/ir-access.conf examples/sites-available/ir-access);
+ok(-f '/usr/share/man/man1/ir-access.1.gz', 'the tool\'s manual page, '
+   . '"man ir-access"');
 ok(!-e '/etc/nginx/conf.d/ir-access.conf'
    && !-e '/etc/nginx/sites-enabled/ir-access',
    'the example configuration is not enabled');

@@ -9,6 +9,7 @@ use warnings;
 
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
+use Fcntl qw(O_WRONLY O_CREAT O_EXCL);
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use POSIX qw(:sys_wait_h);
@@ -56,30 +57,76 @@ sub new {
 }
 
 sub dir { $_[0]{dir} }
+
+# the error log's level: debug, as nginx's own suite runs, unless the run
+# says otherwise (IR_LOG_LEVEL=info: "make test-sanitize" runs both)
+sub log_level { $ENV{IR_LOG_LEVEL} // 'debug' }
 sub port { $_[0]{port} }
 sub backend_port { $_[0]{backend_port} }
 
 # Ports are picked below the kernel's ephemeral range, so that no outgoing
 # connection (nginx to Redis, curl to nginx) can hold one before the server
 # that is given it binds it, and never twice in one test: the kernel may
-# hand a port just closed out again.
+# hand a port just closed out again.  Between the look and the server's
+# bind, another test (prove -j2, another checkout's suite) could take it
+# too: a port given out is claimed, for as long as the test runs, by a
+# file under $PORT_CLAIMS holding the test's pid, which no other test
+# takes while that process lives.
 my %given;
+my $PORT_CLAIMS = '/tmp/ir-test-ports';
 
 sub free_port {
     for (1 .. 1000) {
         my $port = 20000 + int(rand(12000));
         next if $given{$port};
+        next unless claim_port($port);
 
         my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                      LocalPort => $port, ReuseAddr => 1)
-            or next;
+                                      LocalPort => $port, ReuseAddr => 1);
+        unless ($s) {
+            unlink "$PORT_CLAIMS/$port";
+            next;
+        }
         close $s;
 
-        $given{$port} = 1;
+        $given{$port} = $$;
         return $port;
     }
 
     die "no free port";
+}
+
+sub claim_port {
+    my ($port) = @_;
+    my $claim = "$PORT_CLAIMS/$port";
+
+    unless (-d $PORT_CLAIMS) {
+        mkdir $PORT_CLAIMS;
+        chmod 01777, $PORT_CLAIMS;
+    }
+
+    if (sysopen my $f, $claim, O_WRONLY | O_CREAT | O_EXCL) {
+        print $f $$;
+        close $f;
+        return 1;
+    }
+
+    # a claim of a test that is gone is cleared, for a later look
+    my $pid = '';
+
+    if (open my $f, '<', $claim) {
+        $pid = <$f> // '';
+        close $f;
+    }
+
+    unlink $claim if $pid =~ /^\d+$/ && !kill(0, $pid) && $!{ESRCH};
+
+    return 0;
+}
+
+# the test's claims go with it, not with a child it forked
+END {
+    unlink map { "$PORT_CLAIMS/$_" } grep { $given{$_} == $$ } keys %given;
 }
 
 sub run {
@@ -437,7 +484,7 @@ sub write_config {
     # nginx's own suite runs at debug; IR_LOG_LEVEL=info is the level a
     # sanitized run also needs, where nginx's debug lines would hide the
     # module's reports (see sanitizer_reports)
-    my $level = $ENV{IR_LOG_LEVEL} // 'debug';
+    my $level = log_level();
 
     my $workers = $opt{workers} // 1;
     $self->{workers} = $workers;

@@ -31,6 +31,7 @@
 #include "ngx_http_ir_record.h"
 #include "ngx_http_ir_schema.h"
 #include "ngx_http_ir_store.h"
+#include "ngx_http_ir_zone.h"
 
 
 #define NGX_HTTP_IR_UNIT_FIELDS        16
@@ -149,6 +150,7 @@ static void ngx_http_ir_unit_dates(void **state);
 static void ngx_http_ir_unit_lists(void **state);
 static void ngx_http_ir_unit_quotas(void **state);
 static void ngx_http_ir_unit_times(void **state);
+static void ngx_http_ir_unit_days(void **state);
 static void ngx_http_ir_unit_notice_text(void **state);
 static void ngx_http_ir_unit_names(void **state);
 static void ngx_http_ir_unit_addr_parse(void **state);
@@ -2067,6 +2069,65 @@ ngx_http_ir_unit_times(void **state)
 }
 
 
+/*
+ * Days in the office's zone: the day a time falls on, and when the next
+ * begins, 23 hours after midnight on the spring change and 25 on the
+ * autumn one (Europe/Riga: +02:00, +03:00 from 28 March to 31 October
+ * 2027), for a daily quota's Retry-After.
+ */
+
+static void
+ngx_http_ir_unit_days(void **state)
+{
+    time_t               next;
+    ngx_err_t            err;
+    ngx_str_t            name, why;
+    ngx_log_t            log;
+    ngx_uint_t           i, today;
+    ngx_pool_t          *pool;
+    ngx_http_ir_zone_t   zone;
+
+    static struct {
+        time_t       now;
+        ngx_uint_t   today;
+        time_t       next;
+    } days[] = {
+        { 1795766400, 20261127, 1795816800 },   /* 10:00, +02:00 */
+        { 1806186600, 20270328, 1806267600 },   /* 00:30 of the 23-hour day */
+        { 1806267599, 20270328, 1806267600 },   /* 23:59:59 of it */
+        { 1806267600, 20270329, 1806354000 },   /* its next midnight */
+        { 1824931800, 20271031, 1825020000 },   /* 00:30 of the 25-hour day */
+        { 1825019999, 20271031, 1825020000 }    /* 23:59:59 of it */
+    };
+
+    ngx_memzero(&log, sizeof(ngx_log_t));
+
+    pool = ngx_create_pool(4096, &log);
+    assert_non_null(pool);
+
+    ngx_cached_time = &ngx_http_ir_unit_now;
+    ngx_str_set(&name, "Europe/Riga");
+    err = 0;
+
+    if (ngx_http_ir_zone_read(&name, &zone, pool, &why, &err) != NGX_OK) {
+        fail_msg("Europe/Riga not read: %.*s", (int) why.len, why.data);
+    }
+
+    for (i = 0; i < sizeof(days) / sizeof(days[0]); i++) {
+        next = 0;
+        today = ngx_http_ir_zone_today(&zone, days[i].now, &next);
+
+        if (today != days[i].today || next != days[i].next) {
+            fail_msg("%ld is on %lu until %ld, not on %lu until %ld",
+                     (long) days[i].now, (unsigned long) today, (long) next,
+                     (unsigned long) days[i].today, (long) days[i].next);
+        }
+    }
+
+    ngx_destroy_pool(pool);
+}
+
+
 /* a maintenance's message goes into JSON: UTF-8 and no control chars */
 
 static void
@@ -3833,6 +3894,7 @@ main(void)
         cmocka_unit_test(ngx_http_ir_unit_lists),
         ngx_http_ir_unit(ngx_http_ir_unit_quotas),
         cmocka_unit_test(ngx_http_ir_unit_times),
+        cmocka_unit_test(ngx_http_ir_unit_days),
         cmocka_unit_test(ngx_http_ir_unit_notice_text),
         cmocka_unit_test(ngx_http_ir_unit_names),
         cmocka_unit_test(ngx_http_ir_unit_addr_parse),
