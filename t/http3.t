@@ -83,6 +83,10 @@ $t->edit_config(sub {
 
 $t->start_nginx;
 
+# a request that QUIC lost under load (see IrTest::get) is closed by
+# nginx's HTTP/3 code with this line, before any module sees it
+$t->expect_error(qr/\] \d+#\d+: \*\d+ failed to send stream cancellation while closing request, /);
+
 $t->org('bank', name => 'Bank');
 $t->user('alice', ips => ['10.0.0.0/8'],
          password => (split /[:\n]/, `htpasswd -nbs alice secret`)[1]);
@@ -107,18 +111,26 @@ $t->allowed($t->get('/x', %alice, ip => '10.200.0.1'),
 # many streams on one QUIC connection: each decided and audited, the
 # certificate examined once
 
-$t->audit_reset;
-my $mark = $t->log_mark;
-
 my $port = $t->port;
 my @urls = map { ('-o', '/dev/null', "https://127.0.0.1:$port/s$_") } 1 .. 10;
 my @curl = ('curl', '-s', '--http3-only', '--max-time', 10,
             '--cacert', "$d/ca.crt", '--cert', "$d/alice.crt",
             '--key', "$d/alice.key", '-H', 'X-Real-IP: 10.0.0.1',
             '-w', '%{http_code} %{num_connects} %{http_version}\n', @urls);
-open my $p, '-|', @curl or die "curl: $!";
-my @out = <$p>;
-close $p;
+my ($mark, @out);
+
+# a stream QUIC lost (see IrTest::get) leaves a "000" line: all ten again
+for my $try (1 .. 3) {
+    $t->audit_reset;
+    $mark = $t->log_mark;
+
+    open my $p, '-|', @curl or die "curl: $!";
+    @out = <$p>;
+    close $p;
+
+    last unless grep { /^000 / } @out;
+    diag("HTTP/3 streams: no answer to some (try $try of 3)");
+}
 
 is(scalar(grep { /^200 \d+ 3$/ } @out), 10,
    'ten streams over HTTP/3, all decided and allowed');

@@ -759,7 +759,29 @@ sub curl_args {
     return @a;
 }
 
+# HTTP/3 over loopback may lose a request to QUIC itself under load: a
+# stream whose header block waits for QPACK encoder instructions that
+# never come (nginx: "http3 block stream", then "failed to send stream
+# cancellation"), before any module sees it.  Such a request, with no
+# answer at all (status 0), is sent again, twice at most, on a
+# connection of its own; any answer is the test's.
 sub get {
+    my ($self, $path, %o) = @_;
+
+    return $self->get_once($path, %o) unless $o{http3};
+
+    my $res;
+
+    for my $try (1 .. 3) {
+        $res = $self->get_once($path, timeout => 10, %o);
+        last if $res->{status};
+        Test::More::diag("HTTP/3 $path: no answer (try $try of 3)");
+    }
+
+    return $res;
+}
+
+sub get_once {
     my ($self, $path, %o) = @_;
     my $d = $self->{dir};
     my $tag = $$ . '-' . int(rand(1e9));
