@@ -23,7 +23,7 @@
 
 
 typedef struct {
-    ngx_str_node_t                 sn;            /* the worker's, by name */
+    ngx_str_node_t                 sn;            /* first: found is this */
     ngx_queue_t                    waiters;
     ngx_http_ir_source_t           src;
     ngx_pool_t                    *pool;
@@ -39,7 +39,7 @@ static void ngx_http_ir_lookup_land(ngx_http_ir_flight_t *flight,
     u_char *block, size_t size);
 
 
-/* this worker's flights, found by the user's name */
+/* this worker's flights, found by the user's name in nginx's string tree */
 static ngx_rbtree_t       ngx_http_ir_flights;
 static ngx_rbtree_node_t  ngx_http_ir_flights_sentinel;
 
